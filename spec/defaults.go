@@ -1,0 +1,38 @@
+package spec
+
+// Defaults are the injection defaults a cluster operator sets (through the
+// chart's values and the webhook's flags); annotations override them per pod.
+type Defaults struct {
+	ProxyUID int64
+	ProxyGID int64
+	Ports    ProxyPorts
+
+	LogLevel      string
+	Concurrency   int
+	NativeSidecar bool
+	Egress        bool
+	IPv6          bool
+	DrainSeconds  int
+
+	ExcludeOutboundPorts []uint16
+}
+
+// DefaultDefaults returns the defaults planeless ships with.
+func DefaultDefaults() Defaults {
+	return Defaults{
+		ProxyUID: 1337,
+		ProxyGID: 1337,
+		Ports: ProxyPorts{
+			Inbound:  15006,
+			Outbound: 15001,
+			Admin:    15000,
+			Stats:    15090,
+		},
+		LogLevel:      "warning",
+		Concurrency:   2,
+		NativeSidecar: true,
+		Egress:        true,
+		IPv6:          true,
+		DrainSeconds:  5,
+	}
+}

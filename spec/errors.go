@@ -1,0 +1,26 @@
+package spec
+
+import "fmt"
+
+// InvalidAnnotationError says which annotation was refused, with what value,
+// and what would have been accepted.
+type InvalidAnnotationError struct {
+	Annotation string
+	Value      string
+	// Reason says what is wrong with the value.
+	Reason string
+	// Allowed says what the annotation accepts.
+	Allowed string
+}
+
+func (e *InvalidAnnotationError) Error() string {
+	return fmt.Sprintf("invalid value %q for annotation %s: %s (allowed: %s)", e.Value, e.Annotation, e.Reason, e.Allowed)
+}
+
+// PodError is a problem with the pod itself rather than with one annotation,
+// such as an application container that runs as the proxy's UID.
+type PodError struct {
+	Reason string
+}
+
+func (e *PodError) Error() string { return e.Reason }

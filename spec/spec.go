@@ -1,0 +1,120 @@
+package spec
+
+import (
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Protocol says how the inbound listener treats the bytes arriving on a port.
+type Protocol string
+
+const (
+	// ProtocolAuto sniffs the first bytes: HTTP/1.1 and HTTP/2 are proxied
+	// at L7 (gRPC to an HTTP/2 cluster, the rest to an HTTP/1.1 cluster);
+	// anything else passes through as TCP.
+	ProtocolAuto Protocol = "auto"
+	// ProtocolHTTP is HTTP without sniffing: gRPC requests still go to the
+	// HTTP/2 cluster and everything else to the HTTP/1.1 cluster.
+	ProtocolHTTP Protocol = "http"
+	// ProtocolGRPC sends every request to the HTTP/2 cluster.
+	ProtocolGRPC Protocol = "grpc"
+	// ProtocolTCP passes bytes through untouched; no L7 stats.
+	ProtocolTCP Protocol = "tcp"
+)
+
+// Protocols lists every Protocol in the order the documentation shows them.
+var Protocols = []Protocol{ProtocolAuto, ProtocolHTTP, ProtocolGRPC, ProtocolTCP}
+
+// Port is one inbound port of the application that the proxy intercepts.
+type Port struct {
+	Number   uint16
+	Protocol Protocol
+}
+
+// Spec is everything the bootstrap renderer, the iptables planner and the
+// pod patcher need to know about one pod. It is built by FromPod and is
+// valid by construction.
+type Spec struct {
+	Workload Workload
+
+	// Inbound lists the intercepted application ports, sorted by number.
+	Inbound []Port
+	// ExcludeInboundPorts are never redirected to the proxy, even when an
+	// application container declares them.
+	ExcludeInboundPorts []uint16
+	// ExcludeInboundCIDRs are source ranges whose inbound connections reach
+	// the application directly.
+	ExcludeInboundCIDRs []netip.Prefix
+
+	// Egress turns outbound capture on. When false, only inbound traffic
+	// goes through the proxy.
+	Egress bool
+	// ExcludeOutboundPorts are destination ports never redirected.
+	ExcludeOutboundPorts []uint16
+	// ExcludeOutboundCIDRs are destination ranges never redirected.
+	ExcludeOutboundCIDRs []netip.Prefix
+
+	// IPv6 adds ip6tables rules and IPv6 listener addresses.
+	IPv6 bool
+
+	Proxy Proxy
+}
+
+// Workload identifies the pod in stats tags, access logs and node ids.
+type Workload struct {
+	Namespace string
+	// Name is the pod's name, or its generateName prefix when the pod has
+	// no name yet (pods created by controllers).
+	Name    string
+	App     string
+	Version string
+}
+
+// Proxy is how the Envoy sidecar itself runs.
+type Proxy struct {
+	// Image overrides the template's image when not empty.
+	Image string
+	// Resources holds the requests and limits set by annotation; unset
+	// entries keep the template's values.
+	Resources   corev1.ResourceRequirements
+	LogLevel    string
+	Concurrency int
+	// NativeSidecar runs Envoy as an init container with restartPolicy
+	// Always (Kubernetes 1.29 and later).
+	NativeSidecar bool
+	// DrainSeconds is how long Envoy drains connections on shutdown.
+	DrainSeconds int
+
+	UID int64
+	GID int64
+
+	Ports ProxyPorts
+}
+
+// ProxyPorts are the ports Envoy itself listens on inside the pod.
+type ProxyPorts struct {
+	// Inbound receives the redirected inbound connections.
+	Inbound uint16
+	// Outbound receives the redirected outbound connections.
+	Outbound uint16
+	// Admin is Envoy's admin interface, on loopback only.
+	Admin uint16
+	// Stats serves /stats/prometheus and /ready to the pod network.
+	Stats uint16
+}
+
+// All returns the proxy's own ports in a fixed order.
+func (p ProxyPorts) All() []uint16 {
+	return []uint16{p.Inbound, p.Outbound, p.Admin, p.Stats}
+}
+
+// Lookup returns the intercepted inbound port with the given number.
+func (s *Spec) Lookup(number uint16) (Port, bool) {
+	for _, p := range s.Inbound {
+		if p.Number == number {
+			return p, true
+		}
+	}
+	return Port{}, false
+}
