@@ -151,7 +151,9 @@ var Annotations = []Annotation{
 		Allowed: "a Kubernetes memory quantity, e.g. 64Mi",
 		Default: "the chart's proxy memory request",
 		Doc:     "Memory request of the proxy.",
-		apply:   func(s *Spec, v string) error { return setQuantity(&s.Proxy.Resources.Requests, corev1.ResourceMemory, v) },
+		apply: func(s *Spec, v string) error {
+			return setQuantity(&s.Proxy.Resources.Requests, corev1.ResourceMemory, v)
+		},
 	},
 	{
 		Name:    Prefix + "proxy-memory-limit",

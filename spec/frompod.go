@@ -3,9 +3,9 @@ package spec
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -38,7 +38,7 @@ func FromPod(pod *corev1.Pod, d Defaults) (*Spec, []string, error) {
 
 	var errs []error
 	var warnings []string
-	for _, key := range sortedKeys(pod.Annotations) {
+	for _, key := range slices.Sorted(maps.Keys(pod.Annotations)) {
 		if !strings.HasPrefix(key, Prefix) || slices.Contains(outputAnnotations, key) {
 			continue
 		}
@@ -91,7 +91,12 @@ func workloadOf(pod *corev1.Pod) Workload {
 		Version:   firstLabel(pod.Labels, "version", "app.kubernetes.io/version"),
 	}
 	if w.Name == "" {
+		// A ReplicaSet names its pods <deployment>-<pod-template-hash>-;
+		// the workload is the deployment.
 		w.Name = strings.TrimSuffix(pod.GenerateName, "-")
+		if hash := pod.Labels["pod-template-hash"]; hash != "" {
+			w.Name = strings.TrimSuffix(w.Name, "-"+hash)
+		}
 	}
 	if w.App == "" {
 		w.App = w.Name
@@ -206,15 +211,6 @@ func joinPorts(ports []uint16) string {
 		s[i] = fmt.Sprint(p)
 	}
 	return strings.Join(s, ", ")
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func unknownAnnotationWarning(key string) string {

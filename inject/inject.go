@@ -1,0 +1,238 @@
+package inject
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/planeless/planeless/bootstrap"
+	"github.com/planeless/planeless/iptables"
+	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/templates"
+)
+
+// Injector adds planeless to pods.
+type Injector struct {
+	Defaults  spec.Defaults
+	Templates templates.Set
+}
+
+// New returns an Injector with the built-in defaults and templates.
+func New() *Injector {
+	return &Injector{Defaults: spec.DefaultDefaults(), Templates: templates.Default()}
+}
+
+// Result says what Inject did.
+type Result struct {
+	// Skipped is why the pod was left unchanged; empty when it was injected.
+	Skipped string
+	// Warnings are soft problems to show the user (admission warnings).
+	Warnings []string
+}
+
+// Skip reasons.
+const (
+	SkipHostNetwork = "pod uses the host network"
+	SkipOptedOut    = "pod opted out with " + spec.AnnotationInject + ": \"false\""
+	SkipInjected    = "pod is already injected"
+)
+
+// SkipReason returns why the pod must not be touched, or "".
+func SkipReason(pod *corev1.Pod) string {
+	switch {
+	case pod.Spec.HostNetwork:
+		return SkipHostNetwork
+	case spec.InjectionDisabled(pod):
+		return SkipOptedOut
+	case Injected(pod):
+		return SkipInjected
+	}
+	return ""
+}
+
+// Inject adds the init container, the proxy and their volumes and
+// annotations to pod, in place. A pod that must not be touched comes back
+// unchanged with Result.Skipped set; a pod with invalid annotations comes
+// back unchanged with an error naming each one.
+func (i *Injector) Inject(pod *corev1.Pod) (Result, error) {
+	if reason := SkipReason(pod); reason != "" {
+		return Result{Skipped: reason}, nil
+	}
+	s, warnings, err := spec.FromPod(pod, i.Defaults)
+	if err != nil {
+		return Result{Warnings: warnings}, err
+	}
+	config, err := bootstrap.Render(s)
+	if err != nil {
+		return Result{Warnings: warnings}, fmt.Errorf("rendering the bootstrap: %w", err)
+	}
+
+	initC := i.initContainer(s)
+	proxy := i.proxyContainer(s)
+	status := Status{Version: templates.Version, Volumes: []string{BootstrapVolume, XtablesVolume}}
+	if s.Proxy.NativeSidecar {
+		// The rules and the proxy come first, so that the user's own init
+		// containers already have a ready proxy behind the rules.
+		pod.Spec.InitContainers = slices.Insert(pod.Spec.InitContainers, 0, initC, proxy)
+		status.InitContainers = []string{InitName, ProxyName}
+	} else {
+		// Without native sidecars nothing would serve the redirected
+		// traffic of the user's init containers: install the rules last.
+		pod.Spec.InitContainers = append(pod.Spec.InitContainers, initC)
+		pod.Spec.Containers = slices.Insert(pod.Spec.Containers, 0, proxy)
+		status.InitContainers = []string{InitName}
+		status.Containers = []string{ProxyName}
+	}
+	pod.Spec.Volumes = append(pod.Spec.Volumes, bootstrapVolume(), xtablesVolume())
+
+	if pod.Annotations == nil {
+		pod.Annotations = map[string]string{}
+	}
+	warnings = append(warnings, annotateScrape(pod.Annotations, s)...)
+	if !s.Proxy.NativeSidecar && len(pod.Spec.Containers) > 1 {
+		if _, ok := pod.Annotations[annotationDefaultContainer]; !ok {
+			pod.Annotations[annotationDefaultContainer] = pod.Spec.Containers[1].Name
+		}
+	}
+	pod.Annotations[spec.AnnotationBootstrap] = string(config)
+	pod.Annotations[spec.AnnotationStatus] = status.encode()
+	return Result{Warnings: warnings}, nil
+}
+
+// annotateScrape points prometheus.io/* at the stats listener, unless the
+// user set any of them: theirs win, and they hear about it.
+func annotateScrape(a map[string]string, s *spec.Spec) []string {
+	own := slices.Sorted(maps.Keys(a))
+	own = slices.DeleteFunc(own, func(k string) bool { return !strings.HasPrefix(k, "prometheus.io/") })
+	if len(own) > 0 {
+		return []string{fmt.Sprintf(
+			"pod sets %s, so planeless leaves the prometheus.io annotations alone; the proxy's metrics are on port %d, path /stats/prometheus",
+			strings.Join(own, ", "), s.Proxy.Ports.Stats)}
+	}
+	a[annotationScrape] = "true"
+	a[annotationPort] = strconv.Itoa(int(s.Proxy.Ports.Stats))
+	a[annotationPath] = "/stats/prometheus"
+	return nil
+}
+
+func (i *Injector) initContainer(s *spec.Spec) corev1.Container {
+	c := *i.Templates.Init.DeepCopy()
+	c.Name = InitName
+	c.Command = []string{"planeless", "init"}
+	c.Args = iptables.FromSpec(s).Args()
+	sc := c.SecurityContext
+	if sc == nil {
+		sc = &corev1.SecurityContext{}
+	}
+	// The kernel only takes rules from root with NET_ADMIN and NET_RAW;
+	// saying so explicitly overrides a pod-wide runAsNonRoot or runAsUser.
+	sc.RunAsUser = ptr(int64(0))
+	sc.RunAsGroup = ptr(int64(0))
+	sc.RunAsNonRoot = ptr(false)
+	sc.Privileged = ptr(false)
+	sc.AllowPrivilegeEscalation = ptr(false)
+	sc.Capabilities = &corev1.Capabilities{
+		Add:  []corev1.Capability{"NET_ADMIN", "NET_RAW"},
+		Drop: []corev1.Capability{"ALL"},
+	}
+	c.SecurityContext = sc
+	// iptables-legacy takes a lock in /run; the root filesystem is read-only.
+	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: XtablesVolume, MountPath: "/run"})
+	return c
+}
+
+func (i *Injector) proxyContainer(s *spec.Spec) corev1.Container {
+	c := *i.Templates.Proxy.DeepCopy()
+	c.Name = ProxyName
+	if s.Proxy.Image != "" {
+		c.Image = s.Proxy.Image
+	}
+	c.Command = []string{"envoy"}
+	c.Args = []string{
+		"-c", BootstrapDir + "/" + BootstrapFile,
+		"--service-node", "$(POD_NAME).$(POD_NAMESPACE)",
+		"--concurrency", strconv.Itoa(s.Proxy.Concurrency),
+		"--log-level", s.Proxy.LogLevel,
+		"--drain-time-s", strconv.Itoa(s.Proxy.DrainSeconds),
+		"--drain-strategy", "immediate",
+		"--disable-hot-restart",
+	}
+	c.Env = append(c.Env,
+		fieldEnv("POD_NAME", "metadata.name"),
+		fieldEnv("POD_NAMESPACE", "metadata.namespace"),
+		fieldEnv("POD_IP", "status.podIP"),
+	)
+	c.Ports = append(c.Ports, corev1.ContainerPort{
+		Name: StatsPortName, ContainerPort: int32(s.Proxy.Ports.Stats), Protocol: corev1.ProtocolTCP,
+	})
+	mergeResources(&c.Resources, s.Proxy.Resources)
+
+	sc := c.SecurityContext
+	if sc == nil {
+		sc = &corev1.SecurityContext{}
+	}
+	sc.RunAsUser = ptr(s.Proxy.UID)
+	sc.RunAsGroup = ptr(s.Proxy.GID)
+	sc.RunAsNonRoot = ptr(true)
+	sc.Privileged = ptr(false)
+	sc.AllowPrivilegeEscalation = ptr(false)
+	sc.ReadOnlyRootFilesystem = ptr(true)
+	sc.Capabilities = &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}
+	c.SecurityContext = sc
+
+	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: BootstrapVolume, MountPath: BootstrapDir, ReadOnly: true})
+
+	ready := &corev1.Probe{
+		ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
+			Path: "/ready", Port: intOrString(s.Proxy.Ports.Stats),
+		}},
+		PeriodSeconds:    1,
+		FailureThreshold: 3,
+	}
+	c.ReadinessProbe = ready
+	if s.Proxy.NativeSidecar {
+		c.RestartPolicy = ptr(corev1.ContainerRestartPolicyAlways)
+		startup := *ready.DeepCopy()
+		startup.FailureThreshold = 60
+		c.StartupProbe = &startup
+	}
+	return c
+}
+
+func mergeResources(dst *corev1.ResourceRequirements, override corev1.ResourceRequirements) {
+	for _, pair := range []struct {
+		dst  *corev1.ResourceList
+		from corev1.ResourceList
+	}{{&dst.Requests, override.Requests}, {&dst.Limits, override.Limits}} {
+		if len(pair.from) == 0 {
+			continue
+		}
+		if *pair.dst == nil {
+			*pair.dst = corev1.ResourceList{}
+		}
+		maps.Copy(*pair.dst, pair.from)
+	}
+}
+
+func bootstrapVolume() corev1.Volume {
+	return corev1.Volume{
+		Name: BootstrapVolume,
+		VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{
+			Items: []corev1.DownwardAPIVolumeFile{{
+				Path:     BootstrapFile,
+				FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['" + spec.AnnotationBootstrap + "']"},
+			}},
+		}},
+	}
+}
+
+func xtablesVolume() corev1.Volume {
+	return corev1.Volume{
+		Name:         XtablesVolume,
+		VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}},
+	}
+}

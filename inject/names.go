@@ -1,0 +1,26 @@
+package inject
+
+// Names of what the injector adds to a pod.
+const (
+	InitName        = "planeless-init"
+	ProxyName       = "planeless-proxy"
+	BootstrapVolume = "planeless-bootstrap"
+	XtablesVolume   = "planeless-xtables"
+
+	// BootstrapDir is where the downward API volume holding the bootstrap
+	// annotation is mounted in the proxy.
+	BootstrapDir  = "/etc/planeless"
+	BootstrapFile = "bootstrap.yaml"
+
+	// StatsPortName names the stats listener's container port.
+	StatsPortName = "planeless-stats"
+)
+
+// Prometheus scrape annotations, set unless the pod already has its own.
+const (
+	annotationScrape = "prometheus.io/scrape"
+	annotationPort   = "prometheus.io/port"
+	annotationPath   = "prometheus.io/path"
+
+	annotationDefaultContainer = "kubectl.kubernetes.io/default-container"
+)

@@ -1,0 +1,44 @@
+package inject
+
+import (
+	"encoding/json"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/planeless/planeless/spec"
+)
+
+// Status is what the injector records in the planeless.dev/status
+// annotation: what it added, so that a second pass changes nothing and a
+// reader can tell planeless' parts from the user's.
+type Status struct {
+	Version        string   `json:"version"`
+	InitContainers []string `json:"initContainers"`
+	Containers     []string `json:"containers,omitempty"`
+	Volumes        []string `json:"volumes"`
+}
+
+func (s Status) encode() string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(fmt.Sprintf("status is always encodable: %v", err))
+	}
+	return string(b)
+}
+
+// Injected reports whether the pod already went through the injector: it
+// carries the status annotation or a container named like the proxy.
+func Injected(pod *corev1.Pod) bool {
+	if _, ok := pod.Annotations[spec.AnnotationStatus]; ok {
+		return true
+	}
+	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for _, c := range list {
+			if c.Name == ProxyName || c.Name == InitName {
+				return true
+			}
+		}
+	}
+	return false
+}
