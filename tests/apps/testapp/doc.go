@@ -1,0 +1,15 @@
+// Command testapp is the application the data-plane tests run inside their
+// network-namespace "pods": one binary, several modes, each reporting what
+// it received so a test can prove the sidecars changed nothing.
+//
+//	testapp rest -listen :8080 -name server     HTTP/1.1 echo service
+//	testapp grpc -listen :9090 -name server     gRPC TestService (unary + server streaming)
+//	testapp grpc-call -target server:9090 ...   gRPC client (unary, or -stream)
+//	testapp get [-H k:v] URL                    HTTP client, prints a Response as JSON
+//	testapp tcp-echo -listen :7000              raw TCP echo
+//	testapp tcp-call -addr host:7000 -msg hi    raw TCP client
+//
+// The REST service also acts as a client on request: GET /call?url=U makes
+// the pod itself call U (through its own sidecar) and returns what came
+// back, so a test can drive a client pod from outside.
+package main

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/planeless/planeless/tests/apps/echo"
+)
+
+func runREST(args []string) error {
+	fs := flag.NewFlagSet("rest", flag.ExitOnError)
+	listen := fs.String("listen", ":8080", "address to listen on")
+	name := fs.String("name", "rest", "name reported in every reply")
+	_ = fs.Parse(args)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/call", func(w http.ResponseWriter, r *http.Request) { call(w, r) })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { echoRequest(w, r, *name) })
+	return (&http.Server{Addr: *listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}).ListenAndServe()
+}
+
+// echoRequest replies with what it received; ?status=N sets the reply's
+// status code.
+func echoRequest(w http.ResponseWriter, r *http.Request, name string) {
+	body, _ := io.ReadAll(r.Body)
+	status := http.StatusOK
+	if s := r.URL.Query().Get("status"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n >= 100 && n <= 599 {
+			status = n
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(echo.Request{
+		Server:  name,
+		Method:  r.Method,
+		Path:    r.URL.RequestURI(),
+		Proto:   r.Proto,
+		Host:    r.Host,
+		Headers: r.Header,
+		Body:    string(body),
+		Remote:  r.RemoteAddr,
+	})
+}
+
+// call makes this pod GET ?url= and replies with what came back.
+func call(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	resp, err := get(r.Context(), r.URL.Query().Get("url"), nil)
+	if err != nil {
+		w.WriteHeader(http.StatusBadGateway)
+		_ = json.NewEncoder(w).Encode(echo.Response{Error: err.Error()})
+		return
+	}
+	_ = json.NewEncoder(w).Encode(resp)
+}
+
+var client = &http.Client{Timeout: 30 * time.Second}
+
+func get(ctx context.Context, url string, headers http.Header) (echo.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return echo.Response{}, fmt.Errorf("building request: %w", err)
+	}
+	for k, vs := range headers {
+		req.Header[k] = vs
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return echo.Response{}, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return echo.Response{}, fmt.Errorf("reading body: %w", err)
+	}
+	return echo.Response{Status: resp.StatusCode, Headers: resp.Header, Body: string(body)}, nil
+}

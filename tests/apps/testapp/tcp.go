@@ -1,0 +1,57 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"time"
+)
+
+func runTCPEcho(args []string) error {
+	fs := flag.NewFlagSet("tcp-echo", flag.ExitOnError)
+	listen := fs.String("listen", ":7000", "address to listen on")
+	_ = fs.Parse(args)
+
+	lis, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listening: %w", err)
+	}
+	for {
+		c, err := lis.Accept()
+		if err != nil {
+			return fmt.Errorf("accepting: %w", err)
+		}
+		go func() {
+			defer c.Close()
+			_, _ = io.Copy(c, c)
+		}()
+	}
+}
+
+// runTCPCall writes -msg, half-closes, and prints whatever came back.
+func runTCPCall(args []string) error {
+	fs := flag.NewFlagSet("tcp-call", flag.ExitOnError)
+	addr := fs.String("addr", "", "host:port")
+	msg := fs.String("msg", "hello", "bytes to send")
+	_ = fs.Parse(args)
+
+	c, err := net.DialTimeout("tcp", *addr, 10*time.Second)
+	if err != nil {
+		return fmt.Errorf("dialing %s: %w", *addr, err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, *msg); err != nil {
+		return fmt.Errorf("writing: %w", err)
+	}
+	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
+		return fmt.Errorf("half-closing: %w", err)
+	}
+	got, err := io.ReadAll(c)
+	if err != nil {
+		return fmt.Errorf("reading: %w", err)
+	}
+	fmt.Print(string(got))
+	return nil
+}
