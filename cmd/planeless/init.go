@@ -1,0 +1,67 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/planeless/planeless/iptables"
+)
+
+func init() { subcommands = append(subcommands, newInitCmd) }
+
+// newInitCmd is the init container's command: it installs the iptables
+// rules that send the pod's TCP traffic through Envoy.
+func newInitCmd() *cobra.Command {
+	cfg := iptables.DefaultConfig()
+	var (
+		dryRun  bool
+		cleanup bool
+		backend string
+	)
+	cmd := &cobra.Command{
+		Use:   "init",
+		Short: "Install the iptables rules that send the pod's TCP traffic through Envoy",
+		Long: `init installs planeless's nat rules in the current network namespace (the
+pod's, when it runs as the injected init container). Running it again
+replaces the rules; --cleanup removes them; --dry-run prints them.
+The injector writes the flags from the pod's annotations.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cfg.Validate(); err != nil {
+				return fmt.Errorf("invalid flags: %w", err)
+			}
+			if dryRun && !cleanup {
+				_, err := io.WriteString(cmd.OutOrStdout(), iptables.Format(iptables.Plan(cfg)))
+				return err
+			}
+			b, err := iptables.ParseBackend(backend)
+			if err != nil {
+				return err
+			}
+			if dryRun {
+				return fmt.Errorf("--dry-run and --cleanup together: nothing to show")
+			}
+			if cleanup {
+				used, err := iptables.Uninstall(cmd.Context(), b, cfg.IPv6)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "removed planeless iptables rules (%s)\n", used)
+				return nil
+			}
+			used, err := iptables.Install(cmd.Context(), b, cfg)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "installed planeless iptables rules (%s)\n", used)
+			return nil
+		},
+	}
+	cfg.BindFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the rules instead of installing them")
+	cmd.Flags().BoolVar(&cleanup, "cleanup", false, "remove planeless's rules and chains instead of installing them")
+	cmd.Flags().StringVar(&backend, "backend", string(iptables.BackendAuto), "iptables variant: auto, nft or legacy")
+	return cmd
+}
