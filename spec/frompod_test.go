@@ -1,0 +1,363 @@
+package spec
+
+import (
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	_ "github.com/planeless/planeless/tests/golden"
+)
+
+type podOption func(*corev1.Pod)
+
+func testPod(opts ...podOption) *corev1.Pod {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      "web-1",
+			Namespace: "shop",
+			Labels:    map[string]string{"app": "web", "version": "v2"},
+		},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name:  "web",
+			Image: "web:1",
+			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
+		}}},
+	}
+	for _, o := range opts {
+		o(pod)
+	}
+	return pod
+}
+
+func withAnnotation(k, v string) podOption {
+	return func(p *corev1.Pod) {
+		if p.Annotations == nil {
+			p.Annotations = map[string]string{}
+		}
+		p.Annotations[k] = v
+	}
+}
+
+func withPorts(ports ...corev1.ContainerPort) podOption {
+	return func(p *corev1.Pod) { p.Spec.Containers[0].Ports = ports }
+}
+
+func withRunAsUser(uid int64) podOption {
+	return func(p *corev1.Pod) {
+		p.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsUser: &uid}
+	}
+}
+
+func TestAnnotationValues(t *testing.T) {
+	tests := map[string]struct {
+		key, value string
+		check      func(t *testing.T, s *Spec)
+		wantErr    string
+	}{
+		"ports with protocols are sorted by number": {
+			key: Prefix + "ports", value: "9090:grpc, 8080:http,7000",
+			check: func(t *testing.T, s *Spec) {
+				want := []Port{{7000, ProtocolAuto}, {8080, ProtocolHTTP}, {9090, ProtocolGRPC}}
+				if diff := cmp.Diff(want, s.Inbound); diff != "" {
+					t.Errorf("inbound (-want +got):\n%s", diff)
+				}
+			},
+		},
+		"ports accept every protocol in any case": {
+			key: Prefix + "ports", value: "1:AUTO,2:http,3:grpc,4:tcp",
+			check: func(t *testing.T, s *Spec) {
+				if got := s.Inbound[0].Protocol; got != ProtocolAuto {
+					t.Errorf("protocol = %q, want auto", got)
+				}
+				if got := s.Inbound[3].Protocol; got != ProtocolTCP {
+					t.Errorf("protocol = %q, want tcp", got)
+				}
+			},
+		},
+		"ports refuse an unknown protocol": {key: Prefix + "ports", value: "8080:quic", wantErr: `protocol "quic" of port 8080 is unknown`},
+		"ports refuse a port out of range": {key: Prefix + "ports", value: "80800:http", wantErr: "port 80800 is out of range"},
+		"ports refuse port zero":           {key: Prefix + "ports", value: "0", wantErr: "port 0 is out of range"},
+		"ports refuse a name":              {key: Prefix + "ports", value: "http", wantErr: `port "http" is not a number`},
+		"ports refuse a port listed twice": {key: Prefix + "ports", value: "80,80:grpc", wantErr: "port 80 is listed twice"},
+		"ports refuse an empty list":       {key: Prefix + "ports", value: " , ", wantErr: "no port given"},
+		"exclude-inbound-ports drops a port": {
+			key: Prefix + "exclude-inbound-ports", value: "8080",
+			check: func(t *testing.T, s *Spec) {
+				if len(s.Inbound) != 0 {
+					t.Errorf("inbound = %v, want none", s.Inbound)
+				}
+			},
+		},
+		"exclude-inbound-ports refuses garbage": {key: Prefix + "exclude-inbound-ports", value: "80,x", wantErr: `port "x" is not a number`},
+		"exclude-inbound-cidrs are masked and sorted": {
+			key: Prefix + "exclude-inbound-cidrs", value: "10.1.2.3/8, 192.168.0.1",
+			check: func(t *testing.T, s *Spec) {
+				want := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("192.168.0.1/32")}
+				if diff := cmp.Diff(want, s.ExcludeInboundCIDRs, cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); diff != "" {
+					t.Errorf("cidrs (-want +got):\n%s", diff)
+				}
+			},
+		},
+		"exclude-outbound-cidrs take IPv6": {
+			key: Prefix + "exclude-outbound-cidrs", value: "fd00::/8,::1",
+			check: func(t *testing.T, s *Spec) {
+				if len(s.ExcludeOutboundCIDRs) != 2 || !s.ExcludeOutboundCIDRs[0].Addr().Is6() {
+					t.Errorf("cidrs = %v", s.ExcludeOutboundCIDRs)
+				}
+			},
+		},
+		"exclude-outbound-cidrs refuse garbage": {key: Prefix + "exclude-outbound-cidrs", value: "10.0.0.0/33", wantErr: `"10.0.0.0/33" is neither a CIDR nor an IP address`},
+		"exclude-outbound-ports are sorted and unique": {
+			key: Prefix + "exclude-outbound-ports", value: "6379,5432,6379",
+			check: func(t *testing.T, s *Spec) {
+				if diff := cmp.Diff([]uint16{5432, 6379}, s.ExcludeOutboundPorts); diff != "" {
+					t.Errorf("ports (-want +got):\n%s", diff)
+				}
+			},
+		},
+		"egress false turns outbound capture off": {
+			key: Prefix + "egress", value: "false",
+			check: func(t *testing.T, s *Spec) {
+				if s.Egress {
+					t.Error("egress is still on")
+				}
+			},
+		},
+		"egress refuses yes":            {key: Prefix + "egress", value: "yes", wantErr: "not a boolean"},
+		"ipv6 disabled turns IPv6 off":  {key: Prefix + "ipv6", value: "disabled", check: func(t *testing.T, s *Spec) { assert(t, !s.IPv6, "ipv6 is still on") }},
+		"proxy-image sets the image":    {key: Prefix + "proxy-image", value: "envoy:dev", check: func(t *testing.T, s *Spec) { assert(t, s.Proxy.Image == "envoy:dev", "image not set") }},
+		"proxy-image refuses spaces":    {key: Prefix + "proxy-image", value: "envoy dev", wantErr: "image must be"},
+		"proxy-cpu sets the request":    {key: Prefix + "proxy-cpu", value: "250m", check: quantity(true, corev1.ResourceCPU, "250m")},
+		"proxy-memory sets the request": {key: Prefix + "proxy-memory", value: "128Mi", check: quantity(true, corev1.ResourceMemory, "128Mi")},
+		"proxy-memory-limit sets the limit": {
+			key: Prefix + "proxy-memory-limit", value: "1Gi", check: quantity(false, corev1.ResourceMemory, "1Gi"),
+		},
+		"proxy-cpu-limit sets the limit and the concurrency": {
+			key: Prefix + "proxy-cpu-limit", value: "1500m",
+			check: func(t *testing.T, s *Spec) {
+				quantity(false, corev1.ResourceCPU, "1500m")(t, s)
+				assert(t, s.Proxy.Concurrency == 2, "concurrency %d, want 2", s.Proxy.Concurrency)
+			},
+		},
+		"proxy-cpu refuses a word":        {key: Prefix + "proxy-cpu", value: "lots", wantErr: "not a quantity"},
+		"proxy-memory refuses zero":       {key: Prefix + "proxy-memory", value: "0", wantErr: "must be greater than zero"},
+		"proxy-log-level sets the level":  {key: Prefix + "proxy-log-level", value: "debug", check: func(t *testing.T, s *Spec) { assert(t, s.Proxy.LogLevel == "debug", "level %q", s.Proxy.LogLevel) }},
+		"proxy-log-level refuses verbose": {key: Prefix + "proxy-log-level", value: "verbose", wantErr: "unknown log level"},
+		"proxy-concurrency sets threads": {key: Prefix + "proxy-concurrency", value: "4", check: func(t *testing.T, s *Spec) {
+			assert(t, s.Proxy.Concurrency == 4, "concurrency %d", s.Proxy.Concurrency)
+		}},
+		"proxy-concurrency refuses zero": {key: Prefix + "proxy-concurrency", value: "0", wantErr: "0 is out of range"},
+		"native-sidecar false uses a regular container": {
+			key: Prefix + "native-sidecar", value: "false",
+			check: func(t *testing.T, s *Spec) { assert(t, !s.Proxy.NativeSidecar, "native sidecar still on") },
+		},
+		"drain-seconds sets the drain time": {key: Prefix + "drain-seconds", value: "30", check: func(t *testing.T, s *Spec) { assert(t, s.Proxy.DrainSeconds == 30, "drain %d", s.Proxy.DrainSeconds) }},
+		"drain-seconds refuses an hour":     {key: Prefix + "drain-seconds", value: "3600", wantErr: "3600 is out of range"},
+		"inject refuses maybe":              {key: AnnotationInject, value: "maybe", wantErr: "not a boolean"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			s, _, err := FromPod(testPod(withAnnotation(tc.key, tc.value)), DefaultDefaults())
+			if tc.wantErr != "" {
+				var invalid *InvalidAnnotationError
+				if !errors.As(err, &invalid) {
+					t.Fatalf("error = %v, want an *InvalidAnnotationError", err)
+				}
+				msg := err.Error()
+				for _, want := range []string{tc.key, `"` + tc.value + `"`, tc.wantErr, "allowed: " + allowedFor(tc.key)} {
+					if !strings.Contains(msg, want) {
+						t.Errorf("error %q does not say %q", msg, want)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			tc.check(t, s)
+		})
+	}
+}
+
+// Every annotation in the table must be covered by TestAnnotationValues.
+func TestEveryAnnotationIsTested(t *testing.T) {
+	src := testSource(t)
+	for _, a := range Annotations {
+		short := strings.TrimPrefix(a.Name, Prefix)
+		if !strings.Contains(src, `Prefix + "`+short+`"`) && a.Name != AnnotationInject {
+			t.Errorf("annotation %s has no case in TestAnnotationValues", a.Name)
+		}
+		if a.Allowed == "" || a.Default == "" || a.Doc == "" || a.apply == nil {
+			t.Errorf("annotation %s lacks allowed values, default, doc or parser", a.Name)
+		}
+	}
+}
+
+func TestFromPod(t *testing.T) {
+	tests := map[string]struct {
+		pod     *corev1.Pod
+		check   func(t *testing.T, s *Spec, warnings []string)
+		wantErr string
+	}{
+		"protocols come from port names, unnamed ports are sniffed": {
+			pod: testPod(withPorts(
+				corev1.ContainerPort{Name: "grpc-api", ContainerPort: 9090},
+				corev1.ContainerPort{Name: "http", ContainerPort: 8080},
+				corev1.ContainerPort{Name: "h2c-web", ContainerPort: 8081},
+				corev1.ContainerPort{Name: "tcp-db", ContainerPort: 7000},
+				corev1.ContainerPort{ContainerPort: 7001},
+				corev1.ContainerPort{ContainerPort: 5432},
+				corev1.ContainerPort{Name: "dns", ContainerPort: 53, Protocol: corev1.ProtocolUDP},
+			)),
+			check: func(t *testing.T, s *Spec, _ []string) {
+				want := []Port{{5432, ProtocolTCP}, {7000, ProtocolTCP}, {7001, ProtocolAuto}, {8080, ProtocolHTTP}, {8081, ProtocolHTTP}, {9090, ProtocolGRPC}}
+				if diff := cmp.Diff(want, s.Inbound); diff != "" {
+					t.Errorf("inbound (-want +got):\n%s", diff)
+				}
+			},
+		},
+		"the ports annotation replaces the container ports": {
+			pod: testPod(withAnnotation(Prefix+"ports", "9000:tcp")),
+			check: func(t *testing.T, s *Spec, _ []string) {
+				if diff := cmp.Diff([]Port{{9000, ProtocolTCP}}, s.Inbound); diff != "" {
+					t.Errorf("inbound (-want +got):\n%s", diff)
+				}
+			},
+		},
+		"workload identity comes from app and version labels": {
+			pod: testPod(),
+			check: func(t *testing.T, s *Spec, _ []string) {
+				want := Workload{Namespace: "shop", Name: "web-1", App: "web", Version: "v2"}
+				if diff := cmp.Diff(want, s.Workload); diff != "" {
+					t.Errorf("workload (-want +got):\n%s", diff)
+				}
+			},
+		},
+		"a replicaset's pod is named after its deployment": {
+			pod: func() *corev1.Pod {
+				p := testPod()
+				p.Name, p.GenerateName = "", "web-5d8c9f-"
+				p.Labels = map[string]string{"app.kubernetes.io/name": "web", "pod-template-hash": "5d8c9f"}
+				return p
+			}(),
+			check: func(t *testing.T, s *Spec, _ []string) {
+				want := Workload{Namespace: "shop", Name: "web", App: "web", Version: "unknown"}
+				if diff := cmp.Diff(want, s.Workload); diff != "" {
+					t.Errorf("workload (-want +got):\n%s", diff)
+				}
+			},
+		},
+		"defaults apply without annotations": {
+			pod: testPod(),
+			check: func(t *testing.T, s *Spec, _ []string) {
+				d := DefaultDefaults()
+				assert(t, s.Egress && s.IPv6 && s.Proxy.NativeSidecar, "egress, ipv6 and native sidecar default on")
+				assert(t, s.Proxy.Concurrency == d.Concurrency, "concurrency %d", s.Proxy.Concurrency)
+				assert(t, s.Proxy.UID == 1337 && s.Proxy.Ports == d.Ports, "proxy identity and ports")
+			},
+		},
+		"an unknown planeless annotation is a warning with a suggestion": {
+			pod: testPod(withAnnotation(Prefix+"port", "8080")),
+			check: func(t *testing.T, _ *Spec, warnings []string) {
+				want := []string{"unknown annotation planeless.dev/port is ignored; did you mean planeless.dev/ports?"}
+				if diff := cmp.Diff(want, warnings); diff != "" {
+					t.Errorf("warnings (-want +got):\n%s", diff)
+				}
+			},
+		},
+		"annotations of others are ignored": {
+			pod: testPod(withAnnotation("example.com/ports", "x")),
+			check: func(t *testing.T, _ *Spec, warnings []string) {
+				assert(t, len(warnings) == 0, "warnings: %v", warnings)
+			},
+		},
+		"every invalid annotation is reported at once": {
+			pod:     testPod(withAnnotation(Prefix+"ports", "x"), withAnnotation(Prefix+"egress", "maybe")),
+			wantErr: `invalid value "maybe" for annotation planeless.dev/egress: not a boolean (allowed: true, false)` + "\n" + `invalid value "x" for annotation planeless.dev/ports`,
+		},
+		"an app running as the proxy UID is refused": {
+			pod:     testPod(withRunAsUser(1337)),
+			wantErr: `container "web" runs as UID 1337, the proxy's UID`,
+		},
+		"an app port equal to a proxy port is refused": {
+			pod:     testPod(withPorts(corev1.ContainerPort{ContainerPort: 15090})),
+			wantErr: `container "web" declares port 15090, which the proxy uses itself`,
+		},
+		"a ports annotation naming a proxy port is refused": {
+			pod:     testPod(withAnnotation(Prefix+"ports", "15001")),
+			wantErr: "lists port 15001, which the proxy uses itself",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			s, warnings, err := FromPod(tc.pod, DefaultDefaults())
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			tc.check(t, s, warnings)
+		})
+	}
+}
+
+func TestInjectionDisabled(t *testing.T) {
+	tests := map[string]struct {
+		value string
+		set   bool
+		want  bool
+	}{
+		"absent means injected":  {want: false},
+		"false opts out":         {value: "false", set: true, want: true},
+		"disabled opts out":      {value: "disabled", set: true, want: true},
+		"true keeps injection":   {value: "true", set: true, want: false},
+		"garbage is not opt-out": {value: "nope", set: true, want: false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			pod := testPod()
+			if tc.set {
+				pod = testPod(withAnnotation(AnnotationInject, tc.value))
+			}
+			if got := InjectionDisabled(pod); got != tc.want {
+				t.Errorf("InjectionDisabled = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func quantity(request bool, name corev1.ResourceName, want string) func(*testing.T, *Spec) {
+	return func(t *testing.T, s *Spec) {
+		t.Helper()
+		list := s.Proxy.Resources.Limits
+		if request {
+			list = s.Proxy.Resources.Requests
+		}
+		got, ok := list[name]
+		if !ok || got.Cmp(resource.MustParse(want)) != 0 {
+			t.Errorf("%s = %v, want %s", name, list, want)
+		}
+	}
+}
+
+func assert(t *testing.T, ok bool, format string, args ...any) {
+	t.Helper()
+	if !ok {
+		t.Errorf(format, args...)
+	}
+}
+
+func allowedFor(key string) string {
+	a, _ := lookupAnnotation(key)
+	return a.Allowed
+}
