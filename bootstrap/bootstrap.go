@@ -1,0 +1,67 @@
+package bootstrap
+
+import (
+	"errors"
+	"fmt"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+
+	"github.com/planeless/planeless/spec"
+)
+
+// Build returns the validated typed bootstrap for the pod's proxy.
+func Build(s *spec.Spec) (*bootstrapv3.Bootstrap, error) {
+	if s == nil {
+		return nil, errors.New("building bootstrap: no spec")
+	}
+	p := &packer{}
+	listeners := nonNil(
+		p.statsListener(s),
+		p.inboundListener(s),
+		p.outboundListener(s),
+	)
+	clusters := append([]*clusterv3.Cluster{p.adminCluster(s)}, p.inboundClusters(s)...)
+	clusters = append(clusters, p.outboundClusters(s)...)
+
+	b := &bootstrapv3.Bootstrap{
+		Node: &corev3.Node{
+			Id:      s.Workload.Name + "." + s.Workload.Namespace,
+			Cluster: s.Workload.App + "." + s.Workload.Namespace,
+		},
+		Admin: admin(s),
+		StaticResources: &bootstrapv3.Bootstrap_StaticResources{
+			Listeners: listeners,
+			Clusters:  clusters,
+		},
+		StatsConfig: statsConfig(s),
+	}
+	if err := p.err(); err != nil {
+		return nil, fmt.Errorf("building bootstrap: %w", err)
+	}
+	if err := b.ValidateAll(); err != nil {
+		return nil, fmt.Errorf("validating bootstrap: %w", err)
+	}
+	return b, nil
+}
+
+// Render returns Build's result as deterministic YAML.
+func Render(s *spec.Spec) ([]byte, error) {
+	b, err := Build(s)
+	if err != nil {
+		return nil, err
+	}
+	return toYAML(b)
+}
+
+func nonNil(ls ...*listenerv3.Listener) []*listenerv3.Listener {
+	var out []*listenerv3.Listener
+	for _, l := range ls {
+		if l != nil {
+			out = append(out, l)
+		}
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+package bootstrap_test
+
+import (
+	"bytes"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/planeless/planeless/bootstrap"
+	"github.com/planeless/planeless/tests/golden"
+	"github.com/planeless/planeless/tests/need"
+)
+
+func TestRenderMatchesGoldenFiles(t *testing.T) {
+	for name, p := range cases {
+		t.Run(name, func(t *testing.T) {
+			got, err := bootstrap.Render(specOf(t, p))
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			golden.Assert(t, filepath.Join("testdata", name+".yaml"), got)
+		})
+	}
+}
+
+func TestRenderIsDeterministic(t *testing.T) {
+	for name, p := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := specOf(t, p)
+			first, err := bootstrap.Render(s)
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			for range 5 {
+				again, err := bootstrap.Render(specOf(t, p))
+				if err != nil {
+					t.Fatalf("Render: %v", err)
+				}
+				if !bytes.Equal(first, again) {
+					t.Fatalf("two renders of the same spec differ")
+				}
+			}
+		})
+	}
+}
+
+// TestEnvoyAcceptsEveryGoldenFile runs the real Envoy's config validation on
+// every bootstrap kept in testdata/.
+func TestEnvoyAcceptsEveryGoldenFile(t *testing.T) {
+	envoy := need.Envoy(t)
+	files, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < len(cases) {
+		t.Fatalf("found %d golden files, want at least %d (run `go test ./bootstrap -update`)", len(files), len(cases))
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.CommandContext(t.Context(), envoy, "--mode", "validate", "--disable-hot-restart", "--log-level", "warn", "-c", file)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("envoy --mode validate -c %s: %v\n%s", file, err, out)
+			}
+		})
+	}
+}

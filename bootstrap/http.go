@@ -1,0 +1,111 @@
+package bootstrap
+
+import (
+	"time"
+
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/planeless/planeless/spec"
+)
+
+// restTimeout bounds a non-gRPC request from its start to the end of the
+// response: Envoy's own default, written down so nobody has to know it.
+const restTimeout = 15 * time.Second
+
+// direction says which way a request travels through the proxy; it names
+// stat prefixes and fills the access log's direction field.
+type direction string
+
+const (
+	inbound  direction = "inbound"
+	outbound direction = "outbound"
+)
+
+const (
+	hcmName    = "envoy.filters.network.http_connection_manager"
+	routerName = "envoy.filters.http.router"
+)
+
+// httpConnectionManager is the network filter of every HTTP chain: codec
+// AUTO (HTTP/1.1 and h2c alike), websocket upgrades, a JSON access log line
+// per request, the given HTTP filters and the router last.
+func (p *packer) httpConnectionManager(s *spec.Spec, d direction, statPrefix string, vhost *routev3.VirtualHost, filters ...*hcmv3.HttpFilter) *listenerv3.Filter {
+	hcm := &hcmv3.HttpConnectionManager{
+		StatPrefix: statPrefix,
+		CodecType:  hcmv3.HttpConnectionManager_AUTO,
+		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{
+			Name:         statPrefix,
+			VirtualHosts: []*routev3.VirtualHost{vhost},
+		}},
+		HttpFilters:    append(filters, p.router()),
+		UpgradeConfigs: []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: "websocket"}},
+		AccessLog:      p.accessLog(s, d),
+	}
+	return p.networkFilter(hcmName, hcm)
+}
+
+func (p *packer) router() *hcmv3.HttpFilter {
+	return &hcmv3.HttpFilter{
+		Name:       routerName,
+		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(&routerv3.Router{})},
+	}
+}
+
+func (p *packer) networkFilter(name string, config validatable) *listenerv3.Filter {
+	return &listenerv3.Filter{
+		Name:       name,
+		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: p.pack(config)},
+	}
+}
+
+// anyHost is the one virtual host of a sidecar's route table: the
+// destination was chosen by the listener, not by the Host header.
+func anyHost(name string, routes ...*routev3.Route) *routev3.VirtualHost {
+	return &routev3.VirtualHost{Name: name, Domains: []string{"*"}, Routes: routes}
+}
+
+// grpcOnlyRoute sends every request to cluster, with no route timeout so
+// that long-lived streams are never cut; a client's grpc-timeout header
+// still bounds its call.
+func grpcOnlyRoute(cluster string) *routev3.Route {
+	return grpcRouteMatching(cluster, &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}})
+}
+
+// grpcRoute sends gRPC requests (content-type application/grpc*) to
+// cluster, with no route timeout.
+func grpcRoute(cluster string) *routev3.Route {
+	return grpcRouteMatching(cluster, &routev3.RouteMatch{
+		PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"},
+		Grpc:          &routev3.RouteMatch_GrpcRouteMatchOptions{},
+	})
+}
+
+func grpcRouteMatching(cluster string, match *routev3.RouteMatch) *routev3.Route {
+	return &routev3.Route{
+		Name:  "grpc",
+		Match: match,
+		Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: cluster},
+			Timeout:          durationpb.New(0),
+			MaxStreamDuration: &routev3.RouteAction_MaxStreamDuration{
+				GrpcTimeoutHeaderMax: durationpb.New(0),
+			},
+		}},
+	}
+}
+
+// restRoute sends every request to cluster with a finite timeout.
+func restRoute(cluster string) *routev3.Route {
+	return &routev3.Route{
+		Name:  "http",
+		Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+		Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: cluster},
+			Timeout:          durationpb.New(restTimeout),
+		}},
+	}
+}

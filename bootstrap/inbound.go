@@ -1,0 +1,133 @@
+package bootstrap
+
+import (
+	"fmt"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/planeless/planeless/spec"
+)
+
+const inboundListenerName = "inbound"
+
+// inboundClusterName names the local cluster for one port and upstream
+// protocol: inbound|8080|grpc, inbound|8080|http, inbound|8080|tcp.
+func inboundClusterName(port uint16, kind string) string {
+	return fmt.Sprintf("inbound|%d|%s", port, kind)
+}
+
+// inboundListener receives the connections iptables redirects from the
+// application's ports. The original destination port picks the chain; a
+// connection to a port without a chain is closed. It returns nil when the
+// pod has no intercepted ports.
+func (p *packer) inboundListener(s *spec.Spec) *listenerv3.Listener {
+	if len(s.Inbound) == 0 {
+		return nil
+	}
+	l := &listenerv3.Listener{
+		Name:             inboundListenerName,
+		TrafficDirection: corev3.TrafficDirection_INBOUND,
+		ListenerFilters:  []*listenerv3.ListenerFilter{p.originalDst()},
+	}
+	bind(l, s.IPv6, anyV4, anyV6, s.Proxy.Ports.Inbound)
+
+	var sniffed []uint16
+	for _, port := range s.Inbound {
+		if port.Protocol == spec.ProtocolAuto {
+			sniffed = append(sniffed, port.Number)
+		}
+		l.FilterChains = append(l.FilterChains, p.inboundChains(s, port)...)
+	}
+	if len(sniffed) > 0 {
+		var only []uint16
+		if len(sniffed) < len(s.Inbound) {
+			only = sniffed
+		}
+		l.ListenerFilters = append(l.ListenerFilters, p.httpInspector(only))
+		l.ListenerFiltersTimeout = durationpb.New(sniffTimeout)
+		l.ContinueOnListenerFiltersTimeout = true
+	}
+	return l
+}
+
+// inboundChains returns the filter chains for one intercepted port.
+func (p *packer) inboundChains(s *spec.Spec, port spec.Port) []*listenerv3.FilterChain {
+	statPrefix := fmt.Sprintf("%s_%d", inbound, port.Number)
+	match := func(protocols ...string) *listenerv3.FilterChainMatch {
+		return &listenerv3.FilterChainMatch{
+			DestinationPort:      wrapperspb.UInt32(uint32(port.Number)),
+			ApplicationProtocols: protocols,
+		}
+	}
+	chain := func(kind string, m *listenerv3.FilterChainMatch, f *listenerv3.Filter) *listenerv3.FilterChain {
+		return &listenerv3.FilterChain{
+			Name:             inboundClusterName(port.Number, kind),
+			FilterChainMatch: m,
+			Filters:          []*listenerv3.Filter{f},
+		}
+	}
+	grpcCluster := inboundClusterName(port.Number, "grpc")
+	httpCluster := inboundClusterName(port.Number, "http")
+	tcpCluster := inboundClusterName(port.Number, "tcp")
+	split := func() *listenerv3.Filter {
+		return p.httpConnectionManager(s, inbound, statPrefix,
+			anyHost(statPrefix, grpcRoute(grpcCluster), restRoute(httpCluster)))
+	}
+
+	switch port.Protocol {
+	case spec.ProtocolGRPC:
+		return []*listenerv3.FilterChain{chain("grpc", match(),
+			p.httpConnectionManager(s, inbound, statPrefix, anyHost(statPrefix, grpcOnlyRoute(grpcCluster))))}
+	case spec.ProtocolHTTP:
+		return []*listenerv3.FilterChain{chain("http", match(), split())}
+	case spec.ProtocolAuto:
+		return []*listenerv3.FilterChain{
+			chain("http", match(httpProtocols...), split()),
+			chain("tcp", match(), p.tcpProxy(statPrefix, tcpCluster)),
+		}
+	default:
+		return []*listenerv3.FilterChain{chain("tcp", match(), p.tcpProxy(statPrefix, tcpCluster))}
+	}
+}
+
+// inboundKind is one of the local clusters a port may route to.
+type inboundKind struct {
+	name     string
+	upstream upstream
+}
+
+var (
+	grpcKind = inboundKind{"grpc", upstreamHTTP2}
+	httpKind = inboundKind{"http", upstreamHTTP1}
+	tcpKind  = inboundKind{"tcp", upstreamTCP}
+)
+
+// inboundKinds lists the local clusters the chains of a port route to.
+func inboundKinds(p spec.Protocol) []inboundKind {
+	switch p {
+	case spec.ProtocolGRPC:
+		return []inboundKind{grpcKind}
+	case spec.ProtocolHTTP:
+		return []inboundKind{grpcKind, httpKind}
+	case spec.ProtocolAuto:
+		return []inboundKind{grpcKind, httpKind, tcpKind}
+	default:
+		return []inboundKind{tcpKind}
+	}
+}
+
+// inboundClusters returns the local clusters the inbound chains route to,
+// port by port.
+func (p *packer) inboundClusters(s *spec.Spec) []*clusterv3.Cluster {
+	var clusters []*clusterv3.Cluster
+	for _, port := range s.Inbound {
+		for _, k := range inboundKinds(port.Protocol) {
+			clusters = append(clusters, p.localCluster(inboundClusterName(port.Number, k.name), port.Number, k.upstream))
+		}
+	}
+	return clusters
+}

@@ -1,0 +1,83 @@
+package bootstrap
+
+import (
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	metricsv3 "github.com/envoyproxy/go-control-plane/envoy/config/metrics/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/planeless/planeless/spec"
+)
+
+const (
+	statsListenerName = "stats"
+	// PrometheusPath and ReadyPath are the only paths the stats listener
+	// serves, both from the admin interface; every other path is 404.
+	PrometheusPath = "/stats/prometheus"
+	ReadyPath      = "/ready"
+)
+
+// Stats tag names: every metric carries them as Prometheus labels with the
+// pod's values.
+const (
+	TagNamespace = "namespace"
+	TagApp       = "app"
+	TagVersion   = "version"
+)
+
+// statsConfig stamps every metric with the pod's workload identity, on top
+// of Envoy's default tags (cluster name, response code class, ...).
+func statsConfig(s *spec.Spec) *metricsv3.StatsConfig {
+	fixed := func(name, value string) *metricsv3.TagSpecifier {
+		return &metricsv3.TagSpecifier{TagName: name, TagValue: &metricsv3.TagSpecifier_FixedValue{FixedValue: value}}
+	}
+	return &metricsv3.StatsConfig{
+		StatsTags: []*metricsv3.TagSpecifier{
+			fixed(TagNamespace, s.Workload.Namespace),
+			fixed(TagApp, s.Workload.App),
+			fixed(TagVersion, s.Workload.Version),
+		},
+		UseAllDefaultTags: wrapperspb.Bool(true),
+	}
+}
+
+// statsListener exposes exactly PrometheusPath and ReadyPath of the admin
+// interface to the pod network, for Prometheus and for probes. Nothing else
+// of the admin interface is reachable from outside the pod.
+func (p *packer) statsListener(s *spec.Spec) *listenerv3.Listener {
+	toAdmin := func(path string) *routev3.Route {
+		return &routev3.Route{
+			Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Path{Path: path}},
+			Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+				ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: adminClusterName},
+			}},
+		}
+	}
+	notFound := &routev3.Route{
+		Match:  &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+		Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: 404}},
+	}
+	// A minimal connection manager: no request ids, no access log, no
+	// upgrades; only the router.
+	hcm := &hcmv3.HttpConnectionManager{
+		StatPrefix: statsListenerName,
+		CodecType:  hcmv3.HttpConnectionManager_AUTO,
+		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{
+			Name:         statsListenerName,
+			VirtualHosts: []*routev3.VirtualHost{anyHost(statsListenerName, toAdmin(PrometheusPath), toAdmin(ReadyPath), notFound)},
+		}},
+		GenerateRequestId: wrapperspb.Bool(false),
+		HttpFilters: []*hcmv3.HttpFilter{{
+			Name:       routerName,
+			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(&routerv3.Router{SuppressEnvoyHeaders: true})},
+		}},
+	}
+	l := &listenerv3.Listener{
+		Name:         statsListenerName,
+		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{p.networkFilter(hcmName, hcm)}}},
+	}
+	bind(l, s.IPv6, anyV4, anyV6, s.Proxy.Ports.Stats)
+	return l
+}
