@@ -28,6 +28,9 @@ var _ Tables = (*goiptables.IPTables)(nil)
 // chains are flushed and refilled, and the jumps into them from built-in
 // chains are appended only when missing.
 func Apply(ctx context.Context, ipt Tables, rules []Rule) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	f := familyOf(ipt.Proto())
 	rules = slices.DeleteFunc(slices.Clone(rules), func(r Rule) bool { return r.Family != f })
 	wanted := func(chain string) bool {
