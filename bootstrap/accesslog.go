@@ -64,8 +64,7 @@ func (p *packer) accessLog(s *spec.Spec, d direction) []*accesslogv3.AccessLog {
 	}
 	stdout := &streamv3.StdoutAccessLog{
 		AccessLogFormat: &streamv3.StdoutAccessLog_LogFormat{LogFormat: &corev3.SubstitutionFormatString{
-			Format:            &corev3.SubstitutionFormatString_JsonFormat{JsonFormat: &structpb.Struct{Fields: fields}},
-			JsonFormatOptions: &corev3.JsonFormatOptions{SortProperties: true},
+			Format: &corev3.SubstitutionFormatString_JsonFormat{JsonFormat: &structpb.Struct{Fields: fields}},
 		}},
 	}
 	return []*accesslogv3.AccessLog{{

@@ -27,6 +27,13 @@ const (
 	TagVersion   = "version"
 )
 
+// clusterNameTag replaces Envoy's default envoy.cluster_name extractor,
+// ^cluster\.((.+?)\.), which stops at the first dot: the forward proxy's
+// per-destination clusters are named DFPCluster:<host>:<port> (':' becomes
+// '_' in stat names) and hosts have dots. A DFPCluster name runs up to its
+// _<port>; every other cluster name up to the first dot, as before.
+const clusterNameTag = `^cluster\.((DFPCluster[:_].+?[:_]\d+|.+?)\.)`
+
 // statsConfig stamps every metric with the pod's workload identity, on top
 // of Envoy's default tags (cluster name, response code class, ...).
 func statsConfig(s *spec.Spec) *metricsv3.StatsConfig {
@@ -38,8 +45,10 @@ func statsConfig(s *spec.Spec) *metricsv3.StatsConfig {
 			fixed(TagNamespace, s.Workload.Namespace),
 			fixed(TagApp, s.Workload.App),
 			fixed(TagVersion, s.Workload.Version),
+			{TagName: "envoy.cluster_name", TagValue: &metricsv3.TagSpecifier_Regex{Regex: clusterNameTag}},
 		},
-		UseAllDefaultTags: wrapperspb.Bool(true),
+		UseAllDefaultTags:        wrapperspb.Bool(true),
+		AllowDefaultTagOverrides: wrapperspb.Bool(true),
 	}
 }
 

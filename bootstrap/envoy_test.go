@@ -1,0 +1,305 @@
+package bootstrap_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"sigs.k8s.io/yaml"
+
+	"github.com/planeless/planeless/bootstrap"
+	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/tests/need"
+)
+
+// envoyProcess is a real Envoy started by a test.
+type envoyProcess struct {
+	stdout *syncBuffer
+	exited chan struct{}
+}
+
+// syncBuffer collects Envoy's stdout (the access log) while it runs.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startEnvoy runs the real Envoy with b and waits until its stats listener
+// answers /ready. Envoy is stopped when the test ends.
+func startEnvoy(t *testing.T, b *bootstrapv3.Bootstrap, statsPort uint16) *envoyProcess {
+	t.Helper()
+	envoy := need.Envoy(t)
+	js, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := yaml.JSONToYAML(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "envoy.yaml")
+	if err := os.WriteFile(file, y, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := &envoyProcess{stdout: &syncBuffer{}, exited: make(chan struct{})}
+	var stderr syncBuffer
+	cmd := exec.Command(envoy, "-c", file, "--disable-hot-restart", "--base-id", fmt.Sprint(rand.IntN(1<<20)+1),
+		"--concurrency", "1", "--log-level", "warning", "--file-flush-interval-msec", "100")
+	cmd.Stdout, cmd.Stderr = e.stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting envoy: %v", err)
+	}
+	go func() { _ = cmd.Wait(); close(e.exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-e.exited
+		if t.Failed() {
+			t.Logf("envoy stderr:\n%s\nenvoy stdout:\n%s", stderr.String(), e.stdout.String())
+		}
+	})
+
+	ready := fmt.Sprintf("http://127.0.0.1:%d%s", statsPort, bootstrap.ReadyPath)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case <-e.exited:
+			t.Fatalf("envoy exited before it was ready:\n%s", stderr.String())
+		default:
+		}
+		if resp, err := http.Get(ready); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return e
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("envoy not ready on %s after 30s:\n%s", ready, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// freePort returns a TCP port nothing listens on right now.
+func freePort(t *testing.T) uint16 {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return uint16(l.Addr().(*net.TCPAddr).Port)
+}
+
+// ipv6Available reports whether this machine can bind IPv6 sockets, so the
+// default dual-stack bootstrap runs where it can.
+func ipv6Available() bool {
+	l, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	return true
+}
+
+// defaultsWithFreePorts are the shipped defaults with Envoy's own ports
+// moved to free ones, so tests can run in parallel.
+func defaultsWithFreePorts(t *testing.T) spec.Defaults {
+	d := spec.DefaultDefaults()
+	d.Ports = spec.ProxyPorts{Inbound: freePort(t), Outbound: freePort(t), Admin: freePort(t), Stats: freePort(t)}
+	d.IPv6 = ipv6Available()
+	return d
+}
+
+func get(t *testing.T, method, url string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+func TestStatsListenerServesOnlyPrometheusAndReady(t *testing.T) {
+	t.Parallel()
+	d := defaultsWithFreePorts(t)
+	p := pod("shop", "cart-7c9d8f6b5-", withLabel("app", "cart"), withLabel("version", "v1"), withPort("http", int32(freePort(t))))
+	s, _, err := spec.FromPod(p, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bootstrap.Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startEnvoy(t, b, d.Ports.Stats)
+	stats := fmt.Sprintf("http://127.0.0.1:%d", d.Ports.Stats)
+	admin := fmt.Sprintf("http://127.0.0.1:%d", d.Ports.Admin)
+
+	if code, body := get(t, http.MethodGet, stats+"/ready"); code != http.StatusOK || !strings.Contains(body, "LIVE") {
+		t.Errorf("GET /ready on the stats port = %d %q, want 200 LIVE", code, body)
+	}
+	code, body := get(t, http.MethodGet, stats+"/stats/prometheus")
+	if code != http.StatusOK {
+		t.Fatalf("GET /stats/prometheus on the stats port = %d, want 200", code)
+	}
+	for _, label := range []string{`namespace="shop"`, `app="cart"`, `version="v1"`} {
+		if !strings.Contains(body, label) {
+			t.Errorf("Prometheus text lacks the fixed tag %s", label)
+		}
+	}
+	if !strings.Contains(body, `envoy_cluster_upstream_rq_total{namespace="shop",app="cart",version="v1",envoy_cluster_name="admin"}`) {
+		t.Errorf("the admin cluster's requests are not tagged with their cluster name")
+	}
+	if !strings.Contains(body, "# TYPE envoy_") {
+		t.Errorf("GET /stats/prometheus is not Prometheus text:\n%.500s", body)
+	}
+
+	for _, req := range []struct{ method, path string }{
+		{http.MethodGet, "/config_dump"},
+		{http.MethodPost, "/quitquitquit"},
+		{http.MethodGet, "/stats"},
+		{http.MethodGet, "/stats/prometheus/../../config_dump"},
+		{http.MethodPost, "/healthcheck/fail"},
+	} {
+		if code, _ := get(t, req.method, stats+req.path); code != http.StatusNotFound {
+			t.Errorf("%s %s on the stats port = %d, want 404", req.method, req.path, code)
+		}
+	}
+
+	// On loopback the admin interface serves diagnostics but refuses what
+	// is not in bootstrap.AdminPaths.
+	if code, _ := get(t, http.MethodGet, admin+"/config_dump"); code != http.StatusOK {
+		t.Errorf("GET /config_dump on the admin port = %d, want 200", code)
+	}
+	if code, _ := get(t, http.MethodPost, admin+"/quitquitquit"); code != http.StatusForbidden {
+		t.Errorf("POST /quitquitquit on the admin port = %d, want 403", code)
+	}
+	if code, _ := get(t, http.MethodGet, stats+"/ready"); code != http.StatusOK {
+		t.Errorf("envoy is not ready any more after the refused requests: /ready = %d", code)
+	}
+
+	if addrs := listeningAddresses(t, d.Ports.Admin); len(addrs) != 1 || addrs[0] != "127.0.0.1" {
+		t.Errorf("admin port %d listens on %v, want only 127.0.0.1", d.Ports.Admin, addrs)
+	}
+	if addrs := listeningAddresses(t, d.Ports.Stats); !contains(addrs, "0.0.0.0") {
+		t.Errorf("stats port %d listens on %v, want 0.0.0.0", d.Ports.Stats, addrs)
+	}
+}
+
+// listeningAddresses reads /proc/net/tcp{,6} for the local addresses of
+// the sockets listening on port.
+func listeningAddresses(t *testing.T, port uint16) []string {
+	t.Helper()
+	var addrs []string
+	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Scan() // header
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			if len(f) < 4 || f[3] != "0A" { // 0A = LISTEN
+				continue
+			}
+			hexAddr, hexPort, _ := strings.Cut(f[1], ":")
+			if hexPort != fmt.Sprintf("%04X", port) {
+				continue
+			}
+			addrs = append(addrs, procAddr(hexAddr))
+		}
+	}
+	return addrs
+}
+
+// procAddr decodes an address of /proc/net/tcp{,6}: 32-bit words in host
+// (little-endian) byte order.
+func procAddr(h string) string {
+	var ip net.IP
+	for i := 0; i+8 <= len(h); i += 8 {
+		var w [4]byte
+		for j := range 4 {
+			_, _ = fmt.Sscanf(h[i+2*j:i+2*j+2], "%02X", &w[3-j])
+		}
+		ip = append(ip, w[:]...)
+	}
+	return ip.String()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// waitForLogLine waits until Envoy's stdout holds an access log line for
+// which match is true, and returns it.
+func waitForLogLine(t *testing.T, e *envoyProcess, match func(map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		for _, l := range accessLogLines(t, e.stdout.String()) {
+			if match(l) {
+				return l
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no matching access log line after 20s in:\n%s", e.stdout.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// accessLogLines parses Envoy's stdout as JSON access log lines.
+func accessLogLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	for line := range strings.Lines(out) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Errorf("access log line is not JSON: %q: %v", line, err)
+			continue
+		}
+		lines = append(lines, m)
+	}
+	return lines
+}
