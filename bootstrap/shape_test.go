@@ -1,0 +1,377 @@
+package bootstrap_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	dfpclusterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/clusters/dynamic_forward_proxy/v3"
+	dfpfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/dynamic_forward_proxy/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/planeless/planeless/bootstrap"
+	"github.com/planeless/planeless/spec"
+)
+
+// chainShape is what a filter chain does, read back from the typed config.
+type chainShape struct {
+	Name         string
+	Port         uint32
+	Protocols    []string
+	TCPCluster   string
+	Routes       []routeShape
+	HTTPFilters  []string
+	AccessLogged bool
+}
+
+type routeShape struct {
+	GRPCOnly bool
+	Cluster  string
+	Timeout  time.Duration
+}
+
+func unpack[M proto.Message](t *testing.T, a interface{ UnmarshalTo(proto.Message) error }, m M) M {
+	t.Helper()
+	if err := a.UnmarshalTo(m); err != nil {
+		t.Fatalf("unpacking %T: %v", m, err)
+	}
+	return m
+}
+
+func shapeOf(t *testing.T, c *listenerv3.FilterChain) chainShape {
+	t.Helper()
+	s := chainShape{
+		Name:      c.GetName(),
+		Port:      c.GetFilterChainMatch().GetDestinationPort().GetValue(),
+		Protocols: c.GetFilterChainMatch().GetApplicationProtocols(),
+	}
+	if len(c.GetFilters()) != 1 {
+		t.Fatalf("chain %s has %d network filters, want 1", c.GetName(), len(c.GetFilters()))
+	}
+	switch f := c.GetFilters()[0]; f.GetName() {
+	case "envoy.filters.network.tcp_proxy":
+		s.TCPCluster = unpack(t, f.GetTypedConfig(), &tcpproxyv3.TcpProxy{}).GetCluster()
+	case "envoy.filters.network.http_connection_manager":
+		hcm := unpack(t, f.GetTypedConfig(), &hcmv3.HttpConnectionManager{})
+		if hcm.GetCodecType() != hcmv3.HttpConnectionManager_AUTO {
+			t.Errorf("chain %s: codec %s, want AUTO", c.GetName(), hcm.GetCodecType())
+		}
+		if len(hcm.GetUpgradeConfigs()) != 1 || hcm.GetUpgradeConfigs()[0].GetUpgradeType() != "websocket" {
+			t.Errorf("chain %s: websocket upgrades are not enabled", c.GetName())
+		}
+		s.AccessLogged = len(hcm.GetAccessLog()) == 1 && hcm.GetAccessLog()[0].GetName() == "envoy.access_loggers.stdout"
+		for _, hf := range hcm.GetHttpFilters() {
+			s.HTTPFilters = append(s.HTTPFilters, hf.GetName())
+		}
+		for _, r := range hcm.GetRouteConfig().GetVirtualHosts()[0].GetRoutes() {
+			s.Routes = append(s.Routes, routeShape{
+				GRPCOnly: r.GetMatch().GetGrpc() != nil,
+				Cluster:  r.GetRoute().GetCluster(),
+				Timeout:  r.GetRoute().GetTimeout().AsDuration(),
+			})
+		}
+	default:
+		t.Fatalf("chain %s: unexpected filter %s", c.GetName(), f.GetName())
+	}
+	return s
+}
+
+func build(t *testing.T, s *spec.Spec) *bootstrapv3.Bootstrap {
+	t.Helper()
+	b, err := bootstrap.Build(s)
+	if err != nil {
+		t.Fatalf("Build: %v", err)
+	}
+	return b
+}
+
+func listener(b *bootstrapv3.Bootstrap, name string) *listenerv3.Listener {
+	for _, l := range b.GetStaticResources().GetListeners() {
+		if l.GetName() == name {
+			return l
+		}
+	}
+	return nil
+}
+
+func cluster(b *bootstrapv3.Bootstrap, name string) *clusterv3.Cluster {
+	for _, c := range b.GetStaticResources().GetClusters() {
+		if c.GetName() == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func listenerFilterNames(l *listenerv3.Listener) []string {
+	var names []string
+	for _, f := range l.GetListenerFilters() {
+		names = append(names, f.GetName())
+	}
+	return names
+}
+
+var router = "envoy.filters.http.router"
+
+func TestEachProtocolGetsItsChainShape(t *testing.T) {
+	grpcRoute := func(port uint16) routeShape {
+		return routeShape{GRPCOnly: true, Cluster: fmt.Sprintf("inbound|%d|grpc", port)}
+	}
+	restRoute := func(port uint16) routeShape {
+		return routeShape{Cluster: fmt.Sprintf("inbound|%d|http", port), Timeout: 15 * time.Second}
+	}
+	tests := map[string]struct {
+		protocol        spec.Protocol
+		wantChains      []chainShape
+		wantClusters    map[string]string // name -> upstream protocol
+		wantSniffing    bool
+		wantListenerFil []string
+	}{
+		"grpc sends every request to the HTTP/2 cluster with no timeout": {
+			protocol: spec.ProtocolGRPC,
+			wantChains: []chainShape{{
+				Name: "inbound|7000|grpc", Port: 7000, HTTPFilters: []string{router}, AccessLogged: true,
+				Routes: []routeShape{{Cluster: "inbound|7000|grpc"}},
+			}},
+			wantClusters:    map[string]string{"inbound|7000|grpc": "h2"},
+			wantListenerFil: []string{"envoy.filters.listener.original_dst"},
+		},
+		"http splits gRPC to HTTP/2 and the rest to HTTP/1.1": {
+			protocol: spec.ProtocolHTTP,
+			wantChains: []chainShape{{
+				Name: "inbound|7000|http", Port: 7000, HTTPFilters: []string{router}, AccessLogged: true,
+				Routes: []routeShape{grpcRoute(7000), restRoute(7000)},
+			}},
+			wantClusters:    map[string]string{"inbound|7000|grpc": "h2", "inbound|7000|http": "http/1.1"},
+			wantListenerFil: []string{"envoy.filters.listener.original_dst"},
+		},
+		"auto sniffs HTTP into the http chain and passes the rest through as TCP": {
+			protocol: spec.ProtocolAuto,
+			wantChains: []chainShape{
+				{
+					Name: "inbound|7000|http", Port: 7000, Protocols: []string{"http/1.1", "h2c"}, HTTPFilters: []string{router}, AccessLogged: true,
+					Routes: []routeShape{grpcRoute(7000), restRoute(7000)},
+				},
+				{Name: "inbound|7000|tcp", Port: 7000, TCPCluster: "inbound|7000|tcp"},
+			},
+			wantClusters:    map[string]string{"inbound|7000|grpc": "h2", "inbound|7000|http": "http/1.1", "inbound|7000|tcp": "tcp"},
+			wantSniffing:    true,
+			wantListenerFil: []string{"envoy.filters.listener.original_dst", "envoy.filters.listener.http_inspector"},
+		},
+		"tcp passes bytes through untouched": {
+			protocol:        spec.ProtocolTCP,
+			wantChains:      []chainShape{{Name: "inbound|7000|tcp", Port: 7000, TCPCluster: "inbound|7000|tcp"}},
+			wantClusters:    map[string]string{"inbound|7000|tcp": "tcp"},
+			wantListenerFil: []string{"envoy.filters.listener.original_dst"},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			s := &spec.Spec{
+				Workload: spec.Workload{Namespace: "ns", Name: "p", App: "a", Version: "v"},
+				Inbound:  []spec.Port{{Number: 7000, Protocol: tc.protocol}},
+				Proxy:    spec.Proxy{Ports: spec.DefaultDefaults().Ports},
+			}
+			b := build(t, s)
+			in := listener(b, "inbound")
+			var got []chainShape
+			for _, c := range in.GetFilterChains() {
+				got = append(got, shapeOf(t, c))
+			}
+			if diff := cmp.Diff(tc.wantChains, got); diff != "" {
+				t.Errorf("chains (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tc.wantListenerFil, listenerFilterNames(in)); diff != "" {
+				t.Errorf("listener filters (-want +got):\n%s", diff)
+			}
+			sniffs := in.GetListenerFiltersTimeout() != nil && in.GetContinueOnListenerFiltersTimeout()
+			if sniffs != tc.wantSniffing {
+				t.Errorf("listener filters timeout with continue = %v, want %v", sniffs, tc.wantSniffing)
+			}
+			gotClusters := map[string]string{}
+			for _, c := range b.GetStaticResources().GetClusters() {
+				if c.GetName() != "admin" {
+					gotClusters[c.GetName()] = upstreamProtocol(t, c)
+				}
+			}
+			if diff := cmp.Diff(tc.wantClusters, gotClusters); diff != "" {
+				t.Errorf("clusters (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// upstreamProtocol reads the protocol a cluster speaks from its typed
+// protocol options, failing on the deprecated cluster-level fields.
+func upstreamProtocol(t *testing.T, c *clusterv3.Cluster) string {
+	t.Helper()
+	//nolint:staticcheck // checking that the deprecated fields stay unset
+	if c.GetHttp2ProtocolOptions() != nil || c.GetHttpProtocolOptions() != nil {
+		t.Errorf("cluster %s uses the deprecated cluster-level protocol options", c.GetName())
+	}
+	a, ok := c.GetTypedExtensionProtocolOptions()["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"]
+	if !ok {
+		return "tcp"
+	}
+	o := unpack(t, a, &upstreamhttpv3.HttpProtocolOptions{})
+	switch {
+	case o.GetExplicitHttpConfig().GetHttp2ProtocolOptions() != nil:
+		return "h2"
+	case o.GetExplicitHttpConfig().GetHttpProtocolOptions() != nil:
+		return "http/1.1"
+	case o.GetUseDownstreamProtocolConfig() != nil:
+		return "as downstream"
+	}
+	return "unknown"
+}
+
+func TestHTTPInspectorSkipsPortsThatAreNotSniffed(t *testing.T) {
+	s := &spec.Spec{
+		Inbound: []spec.Port{{Number: 3306, Protocol: spec.ProtocolTCP}, {Number: 8080, Protocol: spec.ProtocolAuto}, {Number: 8081, Protocol: spec.ProtocolAuto}},
+		Proxy:   spec.Proxy{Ports: spec.DefaultDefaults().Ports},
+	}
+	in := listener(build(t, s), "inbound")
+	inspector := in.GetListenerFilters()[1]
+	disabledUnless := inspector.GetFilterDisabled().GetNotMatch().GetOrMatch().GetRules()
+	var ports [][2]int32
+	for _, r := range disabledUnless {
+		ports = append(ports, [2]int32{r.GetDestinationPortRange().GetStart(), r.GetDestinationPortRange().GetEnd()})
+	}
+	if diff := cmp.Diff([][2]int32{{8080, 8081}, {8081, 8082}}, ports); diff != "" {
+		t.Errorf("the HTTP inspector runs for port ranges (-want +got):\n%s", diff)
+	}
+}
+
+func TestOutboundProxiesHTTPAndPassesTheRestThrough(t *testing.T) {
+	s := &spec.Spec{Egress: true, Proxy: spec.Proxy{Ports: spec.DefaultDefaults().Ports}}
+	b := build(t, s)
+	out := listener(b, "outbound")
+	if out == nil {
+		t.Fatal("no outbound listener with egress on")
+	}
+	if got := out.GetAddress().GetSocketAddress().GetAddress(); got != "127.0.0.1" {
+		t.Errorf("outbound listener binds %s, want 127.0.0.1", got)
+	}
+	if diff := cmp.Diff([]string{"envoy.filters.listener.original_dst", "envoy.filters.listener.http_inspector"}, listenerFilterNames(out)); diff != "" {
+		t.Errorf("listener filters (-want +got):\n%s", diff)
+	}
+	if len(out.GetFilterChains()) != 1 {
+		t.Fatalf("outbound has %d filter chains, want 1", len(out.GetFilterChains()))
+	}
+	http := shapeOf(t, out.GetFilterChains()[0])
+	want := chainShape{
+		Name: "outbound|http", Protocols: []string{"http/1.1", "h2c"},
+		HTTPFilters: []string{"envoy.filters.http.dynamic_forward_proxy", router}, AccessLogged: true,
+		Routes: []routeShape{{GRPCOnly: true, Cluster: "outbound|http"}, {Cluster: "outbound|http", Timeout: 15 * time.Second}},
+	}
+	if diff := cmp.Diff(want, http); diff != "" {
+		t.Errorf("HTTP chain (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(chainShape{Name: "outbound|passthrough", TCPCluster: "outbound|passthrough"}, shapeOf(t, out.GetDefaultFilterChain())); diff != "" {
+		t.Errorf("default chain (-want +got):\n%s", diff)
+	}
+
+	hcm := unpack(t, out.GetFilterChains()[0].GetFilters()[0].GetTypedConfig(), &hcmv3.HttpConnectionManager{})
+	dfpFilter := unpack(t, hcm.GetHttpFilters()[0].GetTypedConfig(), &dfpfilterv3.FilterConfig{})
+	if dfpFilter.GetSubClusterConfig() == nil {
+		t.Errorf("the forward proxy filter is not in sub-cluster mode: %v", dfpFilter)
+	}
+	dfp := cluster(b, "outbound|http")
+	dfpConfig := unpack(t, dfp.GetClusterType().GetTypedConfig(), &dfpclusterv3.ClusterConfig{})
+	if dfpConfig.GetSubClustersConfig() == nil {
+		t.Errorf("the forward proxy cluster is not in sub-cluster mode: %v", dfpConfig)
+	}
+	if dfp.GetLbPolicy() != clusterv3.Cluster_CLUSTER_PROVIDED || dfp.GetDnsLookupFamily() != clusterv3.Cluster_V4_PREFERRED {
+		t.Errorf("forward proxy cluster: lb_policy %s, dns_lookup_family %s", dfp.GetLbPolicy(), dfp.GetDnsLookupFamily())
+	}
+	if got := upstreamProtocol(t, dfp); got != "as downstream" {
+		t.Errorf("forward proxy cluster speaks %s upstream, want the downstream's protocol", got)
+	}
+	if pt := cluster(b, "outbound|passthrough"); pt.GetType() != clusterv3.Cluster_ORIGINAL_DST || pt.GetLbPolicy() != clusterv3.Cluster_CLUSTER_PROVIDED {
+		t.Errorf("passthrough cluster: type %s, lb_policy %s", pt.GetType(), pt.GetLbPolicy())
+	}
+}
+
+func TestEgressOffLeavesNoOutboundListenerOrClusters(t *testing.T) {
+	b := build(t, &spec.Spec{Egress: false, Proxy: spec.Proxy{Ports: spec.DefaultDefaults().Ports}})
+	if listener(b, "outbound") != nil || cluster(b, "outbound|http") != nil || cluster(b, "outbound|passthrough") != nil {
+		t.Errorf("egress off still renders outbound parts")
+	}
+	if listener(b, "inbound") != nil {
+		t.Errorf("a pod without ports got an inbound listener")
+	}
+}
+
+func TestListenerAddresses(t *testing.T) {
+	ports := spec.DefaultDefaults().Ports
+	addresses := func(l *listenerv3.Listener) []string {
+		all := []string{l.GetAddress().GetSocketAddress().GetAddress()}
+		for _, a := range l.GetAdditionalAddresses() {
+			all = append(all, a.GetAddress().GetSocketAddress().GetAddress())
+		}
+		return all
+	}
+	tests := map[string]struct {
+		ipv6 bool
+		want map[string][]string
+	}{
+		"with IPv6 every listener also binds its IPv6 twin": {
+			ipv6: true,
+			want: map[string][]string{"stats": {"0.0.0.0", "::"}, "inbound": {"0.0.0.0", "::"}, "outbound": {"127.0.0.1", "::1"}},
+		},
+		"without IPv6 only IPv4 addresses are bound": {
+			ipv6: false,
+			want: map[string][]string{"stats": {"0.0.0.0"}, "inbound": {"0.0.0.0"}, "outbound": {"127.0.0.1"}},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			b := build(t, &spec.Spec{
+				Inbound: []spec.Port{{Number: 8080, Protocol: spec.ProtocolHTTP}},
+				Egress:  true, IPv6: tc.ipv6, Proxy: spec.Proxy{Ports: ports},
+			})
+			got := map[string][]string{}
+			for _, l := range b.GetStaticResources().GetListeners() {
+				got[l.GetName()] = addresses(l)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("listener addresses (-want +got):\n%s", diff)
+			}
+			if a := b.GetAdmin().GetAddress().GetSocketAddress(); a.GetAddress() != "127.0.0.1" || a.GetPortValue() != uint32(ports.Admin) {
+				t.Errorf("admin binds %s:%d, want 127.0.0.1:%d", a.GetAddress(), a.GetPortValue(), ports.Admin)
+			}
+		})
+	}
+}
+
+func TestNodeAndStatsTagsCarryTheWorkload(t *testing.T) {
+	b := build(t, &spec.Spec{
+		Workload: spec.Workload{Namespace: "shop", Name: "cart-7c9d8f6b5", App: "cart", Version: "v2"},
+		Proxy:    spec.Proxy{Ports: spec.DefaultDefaults().Ports},
+	})
+	if got := b.GetNode().GetId(); got != "cart-7c9d8f6b5.shop" {
+		t.Errorf("node id = %q", got)
+	}
+	if got := b.GetNode().GetCluster(); got != "cart.shop" {
+		t.Errorf("node cluster = %q", got)
+	}
+	fixed := map[string]string{}
+	for _, tag := range b.GetStatsConfig().GetStatsTags() {
+		if v := tag.GetFixedValue(); v != "" {
+			fixed[tag.GetTagName()] = v
+		}
+	}
+	if diff := cmp.Diff(map[string]string{"namespace": "shop", "app": "cart", "version": "v2"}, fixed); diff != "" {
+		t.Errorf("fixed stats tags (-want +got):\n%s", diff)
+	}
+	if !b.GetStatsConfig().GetUseAllDefaultTags().GetValue() {
+		t.Errorf("default stats tags are off")
+	}
+}

@@ -1,0 +1,148 @@
+package bootstrap
+
+import (
+	"strings"
+	"testing"
+
+	dnscachev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/common/dynamic_forward_proxy/v3"
+	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/planeless/planeless/spec"
+	_ "github.com/planeless/planeless/tests/golden"
+)
+
+func TestPackRejectsWhatPGVRejects(t *testing.T) {
+	tests := map[string]struct {
+		msg     validatable
+		wantErr string // empty: valid
+	}{
+		"a tcp_proxy without a stat prefix is rejected": {
+			msg:     &tcpproxyv3.TcpProxy{ClusterSpecifier: &tcpproxyv3.TcpProxy_Cluster{Cluster: "c"}},
+			wantErr: "TcpProxy.StatPrefix",
+		},
+		"a DNS cache without a name is rejected": {
+			msg:     &dnscachev3.DnsCacheConfig{},
+			wantErr: "DnsCacheConfig.Name",
+		},
+		"a connection manager without a route config is rejected": {
+			msg:     &hcmv3.HttpConnectionManager{StatPrefix: "x"},
+			wantErr: "RouteSpecifier",
+		},
+		"an empty router is valid": {
+			msg: &routerv3.Router{},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			p := &packer{}
+			a := p.pack(tc.msg)
+			err := p.err()
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("pack: %v", err)
+				}
+				if !a.MessageIs(tc.msg) {
+					t.Errorf("packed %s, want %s", a.GetTypeUrl(), tc.msg.ProtoReflect().Descriptor().FullName())
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("pack error = %v, want one naming %s", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestBuildReportsInvalidSpecsInsteadOfRenderingThem(t *testing.T) {
+	tests := map[string]struct {
+		spec    *spec.Spec
+		wantErr string
+	}{
+		"no spec": {spec: nil, wantErr: "no spec"},
+		"an inbound port 0 breaks the filter chain match's range": {
+			spec:    &spec.Spec{Inbound: []spec.Port{{Number: 0, Protocol: spec.ProtocolTCP}}, Proxy: spec.Proxy{Ports: spec.DefaultDefaults().Ports}},
+			wantErr: "DestinationPort",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			b, err := Build(tc.spec)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Build error = %v, want one naming %s", err, tc.wantErr)
+			}
+			if b != nil {
+				t.Errorf("Build returned a bootstrap along with its error")
+			}
+		})
+	}
+}
+
+// TestEveryPackedConfigIsValid opens every Any of built bootstraps,
+// recursively, and validates what is inside: ValidateAll on the bootstrap
+// alone never looks there.
+func TestEveryPackedConfigIsValid(t *testing.T) {
+	d := spec.DefaultDefaults()
+	s := &spec.Spec{
+		Workload: spec.Workload{Namespace: "ns", Name: "pod", App: "app", Version: "v1"},
+		Inbound: []spec.Port{
+			{Number: 8080, Protocol: spec.ProtocolHTTP}, {Number: 8081, Protocol: spec.ProtocolAuto},
+			{Number: 9090, Protocol: spec.ProtocolGRPC}, {Number: 5432, Protocol: spec.ProtocolTCP},
+		},
+		Egress: true, IPv6: true,
+		Proxy: spec.Proxy{Ports: d.Ports},
+	}
+	b, err := Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var anys int
+	walkAnys(t, b, func(m proto.Message) {
+		anys++
+		v, ok := m.(validatable)
+		if !ok {
+			t.Errorf("%s has no ValidateAll", m.ProtoReflect().Descriptor().FullName())
+			return
+		}
+		if err := v.ValidateAll(); err != nil {
+			t.Errorf("packed %s is invalid: %v", m.ProtoReflect().Descriptor().FullName(), err)
+		}
+	})
+	if anys < 20 {
+		t.Errorf("found only %d packed configs; the walk is broken", anys)
+	}
+}
+
+// walkAnys calls f with the content of every Any in m, depth first.
+func walkAnys(t *testing.T, m proto.Message, f func(proto.Message)) {
+	t.Helper()
+	if a, ok := m.(*anypb.Any); ok {
+		inner, err := a.UnmarshalNew()
+		if err != nil {
+			t.Fatalf("unpacking %s: %v", a.GetTypeUrl(), err)
+		}
+		f(inner)
+		walkAnys(t, inner, f)
+		return
+	}
+	m.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			for i := range v.List().Len() {
+				walkAnys(t, v.List().Get(i).Message().Interface(), f)
+			}
+		case fd.IsMap() && fd.MapValue().Message() != nil:
+			v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+				walkAnys(t, mv.Message().Interface(), f)
+				return true
+			})
+		case !fd.IsList() && !fd.IsMap() && fd.Message() != nil:
+			walkAnys(t, v.Message().Interface(), f)
+		}
+		return true
+	})
+}
