@@ -1,0 +1,141 @@
+package harness
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// StartEnvoy starts the proxy container's command as the proxy's UID, with
+// exactly the container's args except -c, which points at a file holding
+// exactly the pod's planeless.dev/bootstrap annotation; then waits until
+// /ready on the stats port answers 200 from outside the pod.
+func (p *Pod) StartEnvoy(t testing.TB) {
+	t.Helper()
+	if p.proxy == nil {
+		t.Fatalf("pod %s has no %s container", p.Name, ProxyContainerName)
+	}
+	argv, err := p.envoyArgv(t)
+	if err != nil {
+		t.Fatalf("pod %s: %v", p.Name, err)
+	}
+	proc, err := startProcess(p.dir, p.NS, "envoy", p.ProxyUID, p.ProxyGID, true, p.envList(p.proxy), argv...)
+	if err != nil {
+		t.Fatalf("pod %s: %v", p.Name, err)
+	}
+	p.mu.Lock()
+	p.envoy = proc
+	p.mu.Unlock()
+
+	url := fmt.Sprintf("http://%s/ready", p.statsAddr())
+	client := &http.Client{Timeout: time.Second}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if done, err := proc.exited(); done {
+			t.Fatalf("pod %s: envoy %s: %v\n%s", p.Name, strings.Join(argv[1:], " "), err, proc.tail(30))
+		}
+		if resp, err := client.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pod %s: envoy not ready on %s within 30s\n%s", p.Name, url, proc.tail(30))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// KillEnvoy kills Envoy with SIGKILL (a crash, not a shutdown).
+func (p *Pod) KillEnvoy(t testing.TB) {
+	t.Helper()
+	p.mu.Lock()
+	proc := p.envoy
+	p.mu.Unlock()
+	if proc == nil {
+		t.Fatalf("pod %s has no running envoy", p.Name)
+	}
+	proc.kill()
+}
+
+// EnvoyStdout is everything Envoy printed on stdout: its access logs.
+func (p *Pod) EnvoyStdout(t testing.TB) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(p.dir, "envoy.stdout.log"))
+	if err != nil {
+		t.Fatalf("reading envoy's stdout: %v", err)
+	}
+	return string(b)
+}
+
+// EnvoyStderr is Envoy's own log.
+func (p *Pod) EnvoyStderr(t testing.TB) string {
+	t.Helper()
+	b, _ := os.ReadFile(filepath.Join(p.dir, "envoy.stderr.log"))
+	return string(b)
+}
+
+// Bootstrap is the bootstrap Envoy runs with: the pod's annotation.
+func (p *Pod) Bootstrap() string { return p.Object.Annotations[BootstrapAnnotation] }
+
+// AdminPort is the admin port the bootstrap sets (loopback only).
+func (p *Pod) AdminPort(t testing.TB) int {
+	t.Helper()
+	var b struct {
+		Admin struct {
+			Address struct {
+				SocketAddress struct {
+					PortValue int `json:"port_value"`
+				} `json:"socket_address"`
+			} `json:"address"`
+		} `json:"admin"`
+	}
+	if err := yaml.Unmarshal([]byte(p.Bootstrap()), &b); err != nil {
+		t.Fatalf("reading the bootstrap: %v", err)
+	}
+	return b.Admin.Address.SocketAddress.PortValue
+}
+
+func (p *Pod) statsAddr() string { return fmt.Sprintf("%s:%d", p.IP, p.StatsPort) }
+
+// envoyArgv is the proxy container's command and args with the binary
+// replaced by the real Envoy and -c pointing at the bootstrap file.
+func (p *Pod) envoyArgv(t testing.TB) ([]string, error) {
+	bootstrap := p.Bootstrap()
+	if bootstrap == "" {
+		return nil, fmt.Errorf("the pod has no %s annotation", BootstrapAnnotation)
+	}
+	file := filepath.Join(p.dir, "bootstrap.yaml")
+	if err := os.WriteFile(file, []byte(bootstrap), 0o644); err != nil {
+		return nil, fmt.Errorf("writing the bootstrap: %w", err)
+	}
+	argv := p.expandAll(p.proxy, slices.Concat(p.proxy.Command, p.proxy.Args))
+	if len(argv) == 0 {
+		return nil, fmt.Errorf("container %s has no command", ProxyContainerName)
+	}
+	argv[0] = p.h.envoyFor(t, p.ProxyUID, p.ProxyGID)
+	rewritten := false
+	for i := 1; i < len(argv); i++ {
+		switch {
+		case (argv[i] == "-c" || argv[i] == "--config-path") && i+1 < len(argv):
+			argv[i+1] = file
+			rewritten = true
+		case strings.HasPrefix(argv[i], "-c="), strings.HasPrefix(argv[i], "--config-path="):
+			k, _, _ := strings.Cut(argv[i], "=")
+			argv[i] = k + "=" + file
+			rewritten = true
+		}
+	}
+	if !rewritten {
+		return nil, fmt.Errorf("container %s args %v have no -c", ProxyContainerName, argv[1:])
+	}
+	return argv, nil
+}

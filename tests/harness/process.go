@@ -1,0 +1,117 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// process is one long-running program inside a pod (Envoy or an app).
+// Its stdout and stderr go to files in the pod's folder, appended across
+// restarts.
+type process struct {
+	name   string
+	cmd    *exec.Cmd
+	done   chan struct{}
+	mu     sync.Mutex
+	err    error
+	stdout string
+	stderr string
+}
+
+// shmWrapper gives the program a private /dev/shm, as a container has:
+// two Envoys on one host would otherwise fight over their hot-restart
+// shared memory. `ip netns exec` already runs it in its own mount
+// namespace, so the mount stays private.
+const shmWrapper = `mount -t tmpfs -o mode=1777 shm /dev/shm && exec "$@"`
+
+func startProcess(dir, ns, name string, uid, gid int64, privateShm bool, env []string, argv ...string) (*process, error) {
+	args := []string{"netns", "exec", ns}
+	if privateShm {
+		args = append(args, "sh", "-c", shmWrapper, name)
+	}
+	args = append(args, "setpriv")
+	args = append(args, credentials(uid, gid, argv...)...)
+
+	p := &process{
+		name:   name,
+		done:   make(chan struct{}),
+		stdout: filepath.Join(dir, name+".stdout.log"),
+		stderr: filepath.Join(dir, name+".stderr.log"),
+	}
+	stdout, err := os.OpenFile(p.stdout, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", p.stdout, err)
+	}
+	stderr, err := os.OpenFile(p.stderr, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		stdout.Close()
+		return nil, fmt.Errorf("opening %s: %w", p.stderr, err)
+	}
+	p.cmd = exec.Command("ip", args...)
+	p.cmd.Stdout, p.cmd.Stderr = stdout, stderr
+	p.cmd.Env = append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp"}, env...)
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		stdout.Close()
+		stderr.Close()
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	go func() {
+		err := p.cmd.Wait()
+		stdout.Close()
+		stderr.Close()
+		p.mu.Lock()
+		p.err = err
+		p.mu.Unlock()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// exited reports whether the process ended, and how.
+func (p *process) exited() (bool, error) {
+	select {
+	case <-p.done:
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.err == nil {
+			return true, errors.New("exited with status 0")
+		}
+		return true, p.err
+	default:
+		return false, nil
+	}
+}
+
+// kill sends SIGKILL to the process group and waits for the end.
+func (p *process) kill() {
+	if p.cmd.Process == nil {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-p.done:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+// tail returns the last n lines of the process's stderr and stdout.
+func (p *process) tail(n int) string {
+	var b strings.Builder
+	for _, f := range []string{p.stderr, p.stdout} {
+		data, _ := os.ReadFile(f)
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		if len(lines) > n {
+			lines = lines[len(lines)-n:]
+		}
+		fmt.Fprintf(&b, "--- %s (last %d lines)\n%s\n", filepath.Base(f), n, strings.Join(lines, "\n"))
+	}
+	return b.String()
+}
