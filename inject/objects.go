@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	jsonpatchapply "github.com/evanphx/json-patch/v5"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -47,26 +48,9 @@ func (i *Injector) Object(obj *unstructured.Unstructured) (bool, Result, error) 
 		return true, res, wrap(where, json.Unmarshal(out, &obj.Object))
 	}
 
-	template, found, err := unstructured.NestedMap(obj.Object, path...)
-	if err != nil || !found {
-		return false, Result{}, fmt.Errorf("%s: no pod template at .%s", where, joinPath(path))
-	}
-	pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{}}
-	for k, v := range template {
-		pod[k] = v
-	}
-	// The template has no name: give the pod its owner's, as the pods the
-	// owner creates will have (generateName is trimmed like the webhook
-	// trims it), and drop it again afterwards.
-	meta, _ := pod["metadata"].(map[string]any)
-	addedName := false
-	if _, ok := meta["generateName"]; !ok {
-		meta["generateName"] = obj.GetName() + "-"
-		addedName = true
-	}
-	raw, err := json.Marshal(pod)
+	raw, addedName, err := templatePod(obj, path)
 	if err != nil {
-		return false, Result{}, fmt.Errorf("%s: encoding pod template: %w", where, err)
+		return false, Result{}, fmt.Errorf("%s: %w", where, err)
 	}
 	out, res, err := i.patched(raw, obj.GetNamespace())
 	if err != nil || out == nil {
@@ -85,6 +69,59 @@ func (i *Injector) Object(obj *unstructured.Unstructured) (bool, Result, error) 
 		return false, res, fmt.Errorf("%s: writing pod template: %w", where, err)
 	}
 	return true, res, nil
+}
+
+// PodOf returns the pod of a pod-bearing object: the Pod itself, or a pod
+// made from the workload's template, named and placed like the pods the
+// workload will create.
+func PodOf(obj *unstructured.Unstructured) (*corev1.Pod, error) {
+	path, ok := templatePaths[obj.GetKind()]
+	if !ok {
+		return nil, fmt.Errorf("%s %s does not carry a pod", obj.GetKind(), obj.GetName())
+	}
+	raw, err := json.Marshal(obj.Object)
+	if path != nil {
+		raw, _, err = templatePod(obj, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var pod corev1.Pod
+	if err := json.Unmarshal(raw, &pod); err != nil {
+		return nil, fmt.Errorf("decoding pod of %s %s: %w", obj.GetKind(), obj.GetName(), err)
+	}
+	if pod.Namespace == "" {
+		pod.Namespace = obj.GetNamespace()
+	}
+	return &pod, nil
+}
+
+// templatePod encodes the pod template at path as a Pod. The template has
+// no name: the pod gets its owner's as generateName, the way the owner's
+// pods will be named, and addedName says so, to drop it again afterwards.
+func templatePod(obj *unstructured.Unstructured, path []string) (raw []byte, addedName bool, err error) {
+	template, found, err := unstructured.NestedMap(obj.Object, path...)
+	if err != nil || !found {
+		return nil, false, fmt.Errorf("no pod template at .%s", strings.Join(path, "."))
+	}
+	pod := map[string]any{"apiVersion": "v1", "kind": "Pod", "metadata": map[string]any{}}
+	for k, v := range template {
+		pod[k] = v
+	}
+	meta, _ := pod["metadata"].(map[string]any)
+	if meta == nil {
+		meta = map[string]any{}
+		pod["metadata"] = meta
+	}
+	if _, ok := meta["generateName"]; !ok {
+		meta["generateName"] = obj.GetName() + "-"
+		addedName = true
+	}
+	raw, err = json.Marshal(pod)
+	if err != nil {
+		return nil, false, fmt.Errorf("encoding pod template: %w", err)
+	}
+	return raw, addedName, nil
 }
 
 // patched returns raw with the injection patch applied, or nil when the

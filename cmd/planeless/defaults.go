@@ -1,0 +1,47 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/pflag"
+
+	"github.com/planeless/planeless/inject"
+	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/templates"
+)
+
+// injectorFlags are the injection defaults a cluster operator sets; webhook,
+// inject and render share them so the CLI reproduces a configured webhook.
+type injectorFlags struct {
+	defaults  spec.Defaults
+	templates string
+}
+
+func (f *injectorFlags) bind(fs *pflag.FlagSet) {
+	f.defaults = spec.DefaultDefaults()
+	d := &f.defaults
+	fs.StringVar(&f.templates, "templates", "", "folder with proxy.yaml and init.yaml overriding the built-in container templates")
+	fs.Int64Var(&d.ProxyUID, "proxy-uid", d.ProxyUID, "UID Envoy runs as; its traffic is never redirected")
+	fs.Int64Var(&d.ProxyGID, "proxy-gid", d.ProxyGID, "GID Envoy runs as")
+	fs.BoolVar(&d.NativeSidecar, "native-sidecar", d.NativeSidecar, "run Envoy as a native sidecar (Kubernetes 1.29+)")
+	fs.StringVar(&d.LogLevel, "proxy-log-level", d.LogLevel, "Envoy's default log level")
+	fs.IntVar(&d.Concurrency, "proxy-concurrency", d.Concurrency, "Envoy worker threads when the pod sets no CPU limit or concurrency")
+	fs.BoolVar(&d.Egress, "egress", d.Egress, "capture outbound traffic by default")
+	fs.BoolVar(&d.IPv6, "ipv6", d.IPv6, "capture IPv6 by default")
+	fs.IntVar(&d.DrainSeconds, "drain-seconds", d.DrainSeconds, "default drain time of Envoy on shutdown")
+	fs.Uint16Var(&d.Ports.Inbound, "proxy-inbound-port", d.Ports.Inbound, "port of Envoy's inbound listener")
+	fs.Uint16Var(&d.Ports.Outbound, "proxy-outbound-port", d.Ports.Outbound, "port of Envoy's outbound listener")
+	fs.Uint16Var(&d.Ports.Admin, "proxy-admin-port", d.Ports.Admin, "port of Envoy's admin interface (loopback only)")
+	fs.Uint16Var(&d.Ports.Stats, "proxy-stats-port", d.Ports.Stats, "port of Envoy's stats listener (/stats/prometheus, /ready)")
+}
+
+func (f *injectorFlags) injector() (*inject.Injector, error) {
+	set := templates.Default()
+	if f.templates != "" {
+		var err error
+		if set, err = templates.Load(f.templates); err != nil {
+			return nil, fmt.Errorf("loading templates: %w", err)
+		}
+	}
+	return &inject.Injector{Defaults: f.defaults, Templates: set}, nil
+}

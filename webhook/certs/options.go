@@ -1,0 +1,60 @@
+package certs
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Options name the objects certificate management works on.
+type Options struct {
+	// Namespace holds the Secret and the Service (the webhook's own).
+	Namespace string
+	// SecretName is the Secret holding the CA and the serving certificate.
+	SecretName string
+	// ServiceName is the Service the API server calls the webhook through;
+	// the certificate is valid for its DNS names.
+	ServiceName string
+	// WebhookConfigName is the MutatingWebhookConfiguration whose caBundle is
+	// kept current.
+	WebhookConfigName string
+	// CertDir receives tls.crt and tls.key.
+	CertDir string
+	// Failed, if set, is called once if management stops with an error before
+	// the context ends (the webhook should then exit and be restarted).
+	// When nil, the error is logged.
+	Failed func(error)
+}
+
+// Files in CertDir.
+const (
+	CertFile = "tls.crt"
+	KeyFile  = "tls.key"
+)
+
+func (o Options) validate() error {
+	var errs []error
+	for name, v := range map[string]string{
+		"namespace":           o.Namespace,
+		"secret name":         o.SecretName,
+		"service name":        o.ServiceName,
+		"webhook config name": o.WebhookConfigName,
+		"cert dir":            o.CertDir,
+	} {
+		if v == "" {
+			errs = append(errs, fmt.Errorf("%s is required", name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// dnsNames returns the names the API server may use to reach the Service;
+// the first is the one it uses for a service reference.
+func (o Options) dnsNames() []string {
+	svc, ns := o.ServiceName, o.Namespace
+	return []string{
+		svc + "." + ns + ".svc",
+		svc,
+		svc + "." + ns,
+		svc + "." + ns + ".svc.cluster.local",
+	}
+}
