@@ -36,7 +36,8 @@ func Build(s *spec.Spec) (*bootstrapv3.Bootstrap, error) {
 			Listeners: listeners,
 			Clusters:  clusters,
 		},
-		StatsConfig: statsConfig(s),
+		StatsConfig:     statsConfig(s),
+		OverloadManager: p.overloadManager(),
 	}
 	if err := p.err(); err != nil {
 		return nil, fmt.Errorf("building bootstrap: %w", err)

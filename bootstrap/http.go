@@ -44,6 +44,8 @@ func (p *packer) httpConnectionManager(s *spec.Spec, d direction, statPrefix str
 		HttpFilters:    append(filters, p.router()),
 		UpgradeConfigs: []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: "websocket"}},
 		AccessLog:      p.accessLog(s, d),
+		// A transparent proxy keeps the application's Server header.
+		ServerHeaderTransformation: hcmv3.HttpConnectionManager_PASS_THROUGH,
 	}
 	return p.networkFilter(hcmName, hcm)
 }
@@ -68,15 +70,15 @@ func anyHost(name string, routes ...*routev3.Route) *routev3.VirtualHost {
 	return &routev3.VirtualHost{Name: name, Domains: []string{"*"}, Routes: routes}
 }
 
-// grpcOnlyRoute sends every request to cluster, with no route timeout so
-// that long-lived streams are never cut; a client's grpc-timeout header
-// still bounds its call.
+// grpcOnlyRoute sends every request to cluster, with neither a route
+// timeout nor a stream idle timeout, so that long-lived and quiet streams
+// are never cut; a client's grpc-timeout header still bounds its call.
 func grpcOnlyRoute(cluster string) *routev3.Route {
 	return grpcRouteMatching(cluster, &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}})
 }
 
 // grpcRoute sends gRPC requests (content-type application/grpc*) to
-// cluster, with no route timeout.
+// cluster, with no route or stream idle timeout.
 func grpcRoute(cluster string) *routev3.Route {
 	return grpcRouteMatching(cluster, &routev3.RouteMatch{
 		PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"},
@@ -91,6 +93,7 @@ func grpcRouteMatching(cluster string, match *routev3.RouteMatch) *routev3.Route
 		Action: &routev3.Route_Route{Route: &routev3.RouteAction{
 			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: cluster},
 			Timeout:          durationpb.New(0),
+			IdleTimeout:      durationpb.New(0),
 			MaxStreamDuration: &routev3.RouteAction_MaxStreamDuration{
 				GrpcTimeoutHeaderMax: durationpb.New(0),
 			},
