@@ -63,6 +63,10 @@ func TestEnvoyAcceptsEveryGoldenFile(t *testing.T) {
 			if err != nil {
 				t.Fatalf("envoy --mode validate -c %s: %v\n%s", file, err, out)
 			}
+			// Deprecated fields are removed by later Envoy versions.
+			if bytes.Contains(out, []byte("Deprecated field")) || bytes.Contains(out, []byte("deprecated option")) {
+				t.Errorf("envoy warns about deprecated configuration in %s:\n%s", file, out)
+			}
 		})
 	}
 }

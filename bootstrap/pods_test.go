@@ -1,12 +1,20 @@
 package bootstrap_test
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/yaml"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/tests/need"
 )
 
 // podOption changes a test pod.
@@ -41,11 +49,34 @@ func withPort(name string, number int32) podOption {
 	}
 }
 
-// emojivoto returns a pod of one emojivoto deployment, as in
-// tests/corpus/emojivoto.yaml (app and version labels, named ports).
-func emojivoto(deployment, app string, ports ...podOption) *corev1.Pod {
-	opts := append([]podOption{withLabel("app", app), withLabel("version", "v11")}, ports...)
-	return pod("emojivoto", deployment+"-5d4f8b7c9-", opts...)
+// emojivotoPods returns one pod per Deployment of the emojivoto corpus,
+// named the way its ReplicaSet would name it (generateName
+// <deployment>-<hash>-).
+func emojivotoPods() map[string]*corev1.Pod {
+	data, err := os.ReadFile(filepath.Join(need.RepoRoot(), "tests", "corpus", "emojivoto.yaml"))
+	if err != nil {
+		panic(fmt.Sprintf("reading the emojivoto corpus: %v", err))
+	}
+	pods := map[string]*corev1.Pod{}
+	for _, doc := range strings.Split(string(data), "\n---") {
+		var d appsv1.Deployment
+		if err := yaml.Unmarshal([]byte(doc), &d); err != nil {
+			panic(fmt.Sprintf("parsing the emojivoto corpus: %v", err))
+		}
+		if d.Kind != "Deployment" {
+			continue
+		}
+		pods["emojivoto-"+d.Name] = &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{
+				Namespace:    d.Namespace,
+				GenerateName: d.Name + "-5d4f8b7c9-",
+				Labels:       d.Spec.Template.Labels,
+				Annotations:  d.Spec.Template.Annotations,
+			},
+			Spec: d.Spec.Template.Spec,
+		}
+	}
+	return pods
 }
 
 // cases are the representative pods whose bootstraps are kept as golden
@@ -63,10 +94,13 @@ var cases = map[string]*corev1.Pod{
 		withAnnotation(spec.Prefix+"ipv6", "false")),
 	"mixed-ports-by-annotation": pod("shop", "gateway-84c6f9d7b-",
 		withLabel("app", "gateway"), withAnnotation(spec.Prefix+"ports", "8080:http,8081:auto,9090:grpc,6379:tcp")),
-	"emojivoto-emoji":    emojivoto("emoji", "emoji-svc", withPort("grpc", 8080), withPort("prom", 8801)),
-	"emojivoto-voting":   emojivoto("voting", "voting-svc", withPort("grpc", 8080), withPort("prom", 8801)),
-	"emojivoto-web":      emojivoto("web", "web-svc", withPort("http", 8080)),
-	"emojivoto-vote-bot": emojivoto("vote-bot", "vote-bot"),
+}
+
+func init() {
+	// Every Deployment of tests/corpus/emojivoto.yaml is a case too.
+	for name, p := range emojivotoPods() {
+		cases[name] = p
+	}
 }
 
 // specOf builds the pod's spec with the shipped defaults.
