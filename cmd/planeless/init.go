@@ -29,19 +29,19 @@ replaces the rules; --cleanup removes them; --dry-run prints them.
 The injector writes the flags from the pod's annotations.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if dryRun && cleanup {
+				return fmt.Errorf("--dry-run and --cleanup do not go together")
+			}
 			if err := cfg.Validate(); err != nil {
 				return fmt.Errorf("invalid flags: %w", err)
 			}
-			if dryRun && !cleanup {
+			if dryRun {
 				_, err := io.WriteString(cmd.OutOrStdout(), iptables.Format(iptables.Plan(cfg)))
 				return err
 			}
 			b, err := iptables.ParseBackend(backend)
 			if err != nil {
 				return err
-			}
-			if dryRun {
-				return fmt.Errorf("--dry-run and --cleanup together: nothing to show")
 			}
 			if cleanup {
 				used, err := iptables.Uninstall(cmd.Context(), b, cfg.IPv6)
