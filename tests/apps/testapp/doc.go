@@ -2,11 +2,11 @@
 // network-namespace "pods": one binary, several modes, each reporting what
 // it received so a test can prove the sidecars changed nothing.
 //
-//	testapp rest -listen :8080 -name server     HTTP/1.1 echo service
+//	testapp rest -listen :8080 -name server     HTTP/1.1 echo service (-grpc: also gRPC, h2c)
 //	testapp grpc -listen :9090 -name server     gRPC TestService (unary + server streaming)
 //	testapp grpc-call -target server:9090 ...   gRPC client (unary, or -stream)
 //	testapp get [-H k:v] URL                    HTTP client, prints a Response as JSON
-//	testapp tcp-echo -listen :7000              raw TCP echo
+//	testapp tcp-echo -listen :7000              raw TCP echo (-banner: server speaks first)
 //	testapp tcp-call -addr host:7000 -msg hi    raw TCP client
 //
 // The REST service also acts as a client on request: GET /call?url=U makes

@@ -28,9 +28,13 @@ func runGRPC(args []string) error {
 	if err != nil {
 		return fmt.Errorf("listening: %w", err)
 	}
+	return newGRPCServer(*name).Serve(lis)
+}
+
+func newGRPCServer(name string) *grpc.Server {
 	s := grpc.NewServer()
-	testpb.RegisterTestServiceServer(s, &testService{name: *name})
-	return s.Serve(lis)
+	testpb.RegisterTestServiceServer(s, &testService{name: name})
+	return s
 }
 
 type testService struct {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/planeless/planeless/tests/apps/echo"
@@ -17,12 +18,29 @@ func runREST(args []string) error {
 	fs := flag.NewFlagSet("rest", flag.ExitOnError)
 	listen := fs.String("listen", ":8080", "address to listen on")
 	name := fs.String("name", "rest", "name reported in every reply")
+	withGRPC := fs.Bool("grpc", false, "also serve the gRPC TestService on the same port (h2c)")
 	_ = fs.Parse(args)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/call", func(w http.ResponseWriter, r *http.Request) { call(w, r) })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { echoRequest(w, r, *name) })
-	return (&http.Server{Addr: *listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second}).ListenAndServe()
+	var handler http.Handler = mux
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	if *withGRPC {
+		// One port, both protocols: what a sidecar's gRPC/REST split sees.
+		g := newGRPCServer(*name)
+		protocols.SetUnencryptedHTTP2(true)
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.ProtoMajor == 2 && strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+				g.ServeHTTP(w, r)
+				return
+			}
+			mux.ServeHTTP(w, r)
+		})
+	}
+	srv := &http.Server{Addr: *listen, Handler: handler, Protocols: protocols, ReadHeaderTimeout: 10 * time.Second}
+	return srv.ListenAndServe()
 }
 
 // echoRequest replies with what it received; ?status=N sets the reply's

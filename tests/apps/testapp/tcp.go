@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 func runTCPEcho(args []string) error {
 	fs := flag.NewFlagSet("tcp-echo", flag.ExitOnError)
 	listen := fs.String("listen", ":7000", "address to listen on")
+	banner := fs.String("banner", "", "line the server sends first, before reading (a server-first protocol, like SMTP or MySQL)")
 	_ = fs.Parse(args)
 
 	lis, err := net.Listen("tcp", *listen)
@@ -24,16 +26,23 @@ func runTCPEcho(args []string) error {
 		}
 		go func() {
 			defer c.Close()
+			if *banner != "" {
+				if _, err := io.WriteString(c, *banner+"\n"); err != nil {
+					return
+				}
+			}
 			_, _ = io.Copy(c, c)
 		}()
 	}
 }
 
-// runTCPCall writes -msg, half-closes, and prints whatever came back.
+// runTCPCall writes -msg, half-closes, and prints whatever came back
+// (after the banner line, with -banner).
 func runTCPCall(args []string) error {
 	fs := flag.NewFlagSet("tcp-call", flag.ExitOnError)
 	addr := fs.String("addr", "", "host:port")
 	msg := fs.String("msg", "hello", "bytes to send")
+	banner := fs.Bool("banner", false, "read the server's first line before sending")
 	_ = fs.Parse(args)
 
 	c, err := net.DialTimeout("tcp", *addr, 10*time.Second)
@@ -42,13 +51,21 @@ func runTCPCall(args []string) error {
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(c)
+	if *banner {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return fmt.Errorf("reading the banner: %w", err)
+		}
+		fmt.Print(line)
+	}
 	if _, err := io.WriteString(c, *msg); err != nil {
 		return fmt.Errorf("writing: %w", err)
 	}
 	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
 		return fmt.Errorf("half-closing: %w", err)
 	}
-	got, err := io.ReadAll(c)
+	got, err := io.ReadAll(r)
 	if err != nil {
 		return fmt.Errorf("reading: %w", err)
 	}
