@@ -107,6 +107,9 @@ func (p *process) tail(n int) string {
 	var b strings.Builder
 	for _, f := range []string{p.stderr, p.stdout} {
 		data, _ := os.ReadFile(f)
+		if len(data) == 0 {
+			continue
+		}
 		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
 		if len(lines) > n {
 			lines = lines[len(lines)-n:]
