@@ -76,6 +76,13 @@ func (p *packer) outboundListener(s *spec.Spec) *listenerv3.Listener {
 
 // outboundClusters returns the forward proxy and the passthrough cluster,
 // or nil when egress is off.
+//
+// The forward proxy runs in sub-cluster mode (proven against the real
+// Envoy by TestOutboundForwardsHTTPByHostPerDestination): one parent
+// speaking the downstream's protocol, so HTTP/1.1 and gRPC share it and a
+// destination gets a single sub-cluster. Sub-cluster mode has no DNS cache
+// config to keep identical between filter and cluster: sub-clusters are
+// STRICT_DNS clusters that inherit the parent's dns_lookup_family.
 func (p *packer) outboundClusters(s *spec.Spec) []*clusterv3.Cluster {
 	if !s.Egress {
 		return nil
