@@ -33,15 +33,15 @@ const (
 
 func (o Options) validate() error {
 	var errs []error
-	for name, v := range map[string]string{
-		"namespace":           o.Namespace,
-		"secret name":         o.SecretName,
-		"service name":        o.ServiceName,
-		"webhook config name": o.WebhookConfigName,
-		"cert dir":            o.CertDir,
+	for _, f := range []struct{ name, value string }{
+		{"namespace", o.Namespace},
+		{"secret name", o.SecretName},
+		{"service name", o.ServiceName},
+		{"webhook config name", o.WebhookConfigName},
+		{"cert dir", o.CertDir},
 	} {
-		if v == "" {
-			errs = append(errs, fmt.Errorf("%s is required", name))
+		if f.value == "" {
+			errs = append(errs, fmt.Errorf("%s is required", f.name))
 		}
 	}
 	return errors.Join(errs...)
