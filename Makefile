@@ -48,7 +48,7 @@ verify: ## gofmt, go vet and go mod tidy must leave the tree unchanged.
 ##@ Tools
 
 .PHONY: tools
-tools: system-deps envoy ## Install every tool the tests need into .tools/.
+tools: system-deps envoy kube-tools ## Install every tool the tests need into .tools/.
 
 .PHONY: system-deps
 system-deps: ## Install Debian packages the tests use (iptables, prometheus, wrk).
