@@ -49,14 +49,11 @@ type Config struct {
 // settings and no intercepted ports; the flags of `planeless init` start
 // from it.
 func DefaultConfig() Config {
+	d := spec.DefaultDefaults()
 	return FromSpec(&spec.Spec{
-		Egress: spec.DefaultDefaults().Egress,
-		IPv6:   spec.DefaultDefaults().IPv6,
-		Proxy: spec.Proxy{
-			UID:   spec.DefaultDefaults().ProxyUID,
-			GID:   spec.DefaultDefaults().ProxyGID,
-			Ports: spec.DefaultDefaults().Ports,
-		},
+		Egress: d.Egress,
+		IPv6:   d.IPv6,
+		Proxy:  spec.Proxy{UID: d.ProxyUID, GID: d.ProxyGID, Ports: d.Ports},
 	})
 }
 
