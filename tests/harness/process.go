@@ -38,30 +38,43 @@ func startProcess(dir, ns, name string, uid, gid int64, privateShm bool, env []s
 	}
 	args = append(args, "setpriv")
 	args = append(args, credentials(uid, gid, argv...)...)
+	cmd := exec.Command("ip", args...)
+	cmd.Env = append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp"}, env...)
+	p, err := newProcess(dir, name, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return p, p.start()
+}
 
-	p := &process{
+func newProcess(dir, name string, cmd *exec.Cmd) (*process, error) {
+	return &process{
 		name:   name,
+		cmd:    cmd,
 		done:   make(chan struct{}),
 		stdout: filepath.Join(dir, name+".stdout.log"),
 		stderr: filepath.Join(dir, name+".stderr.log"),
-	}
+	}, nil
+}
+
+// start runs the command in its own process group, appending its output
+// to the log files.
+func (p *process) start() error {
 	stdout, err := os.OpenFile(p.stdout, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", p.stdout, err)
+		return fmt.Errorf("opening %s: %w", p.stdout, err)
 	}
 	stderr, err := os.OpenFile(p.stderr, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		stdout.Close()
-		return nil, fmt.Errorf("opening %s: %w", p.stderr, err)
+		return fmt.Errorf("opening %s: %w", p.stderr, err)
 	}
-	p.cmd = exec.Command("ip", args...)
 	p.cmd.Stdout, p.cmd.Stderr = stdout, stderr
-	p.cmd.Env = append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp"}, env...)
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
 		stdout.Close()
 		stderr.Close()
-		return nil, fmt.Errorf("starting %s: %w", name, err)
+		return fmt.Errorf("starting %s: %w", p.name, err)
 	}
 	go func() {
 		err := p.cmd.Wait()
@@ -72,7 +85,7 @@ func startProcess(dir, ns, name string, uid, gid int64, privateShm bool, env []s
 		p.mu.Unlock()
 		close(p.done)
 	}()
-	return p, nil
+	return nil
 }
 
 // exited reports whether the process ended, and how.
