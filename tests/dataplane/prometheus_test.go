@@ -97,7 +97,7 @@ func TestPrometheusScrapesTheSidecars(t *testing.T) {
 	// right ones, with a positive finite value.
 	for name, query := range map[string]string{
 		"request rate, by namespace/app/version": `sum by (namespace, app, version) (rate(envoy_cluster_upstream_rq_total{` + inbound + `}[1m])) > 0`,
-		"p99 latency, by namespace/app/version": `histogram_quantile(0.99, sum by (namespace, app, version, le) (rate(envoy_cluster_upstream_rq_time_bucket{` + inbound + `}[1m]))) >= 0`,
+		"p99 latency, by namespace/app/version":  `histogram_quantile(0.99, sum by (namespace, app, version, le) (rate(envoy_cluster_upstream_rq_time_bucket{` + inbound + `}[1m]))) >= 0`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			want := []string{"shop/server/v1", "shop/server/v2"}
