@@ -79,8 +79,12 @@ func (i *Injector) document(doc []byte, warn func(string)) ([]byte, error) {
 func (i *Injector) objectOrList(obj *unstructured.Unstructured, warn func(string)) (bool, error) {
 	if !obj.IsList() {
 		changed, res, err := i.Object(obj)
+		name := obj.GetName()
+		if name == "" {
+			name = obj.GetGenerateName()
+		}
 		for _, w := range res.Warnings {
-			warn(fmt.Sprintf("%s %s: %s", obj.GetKind(), obj.GetName(), w))
+			warn(fmt.Sprintf("%s %s: %s", obj.GetKind(), name, w))
 		}
 		return changed, err
 	}

@@ -40,8 +40,25 @@ func (i *Injector) Patch(raw []byte, namespace string) ([]jsonpatch.JsonPatchOpe
 	if err != nil {
 		return nil, res, fmt.Errorf("computing patch: %w", err)
 	}
-	// Injection only adds. A removal can only come from a field the raw pod
-	// has and this binary's types dropped while decoding: keep the field.
-	ops = slices.DeleteFunc(ops, func(op jsonpatch.JsonPatchOperation) bool { return op.Operation == "remove" })
-	return ops, res, nil
+	return slices.DeleteFunc(ops, roundTripNoise), res, nil
+}
+
+// roundTripNoise reports whether op only reflects decoding and re-encoding
+// the pod, not the injection. Injection only adds, and never adds an empty
+// value: a removal can only be a field this binary's types dropped (keep
+// it), and an empty addition is a zero struct the types always encode
+// (resources: {}, creationTimestamp: null).
+func roundTripNoise(op jsonpatch.JsonPatchOperation) bool {
+	switch op.Operation {
+	case "remove":
+		return true
+	case "add":
+		switch v := op.Value.(type) {
+		case nil:
+			return true
+		case map[string]any:
+			return len(v) == 0
+		}
+	}
+	return false
 }

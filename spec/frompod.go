@@ -173,6 +173,11 @@ func checkPod(pod *corev1.Pod, s *Spec) error {
 				"container %q runs as UID %d, the proxy's UID: its traffic would bypass the proxy; run it as another user or opt the pod out with %s: \"false\"",
 				c.Name, uid, AnnotationInject)})
 		}
+		if gid, ok := runAsGroup(pod, c); ok && gid == s.Proxy.GID {
+			errs = append(errs, &PodError{Reason: fmt.Sprintf(
+				"container %q runs as group %d, the proxy's group: its traffic would bypass the proxy; run it as another group or opt the pod out with %s: \"false\"",
+				c.Name, gid, AnnotationInject)})
+		}
 		for _, cp := range c.Ports {
 			if cp.ContainerPort >= 1 && cp.ContainerPort <= math.MaxUint16 && slices.Contains(s.Proxy.Ports.All(), uint16(cp.ContainerPort)) {
 				errs = append(errs, &PodError{Reason: fmt.Sprintf(
@@ -201,6 +206,16 @@ func runAsUser(pod *corev1.Pod, c corev1.Container) (int64, bool) {
 	}
 	if pod.Spec.SecurityContext != nil && pod.Spec.SecurityContext.RunAsUser != nil {
 		return *pod.Spec.SecurityContext.RunAsUser, true
+	}
+	return 0, false
+}
+
+func runAsGroup(pod *corev1.Pod, c corev1.Container) (int64, bool) {
+	if c.SecurityContext != nil && c.SecurityContext.RunAsGroup != nil {
+		return *c.SecurityContext.RunAsGroup, true
+	}
+	if pod.Spec.SecurityContext != nil && pod.Spec.SecurityContext.RunAsGroup != nil {
+		return *pod.Spec.SecurityContext.RunAsGroup, true
 	}
 	return 0, false
 }

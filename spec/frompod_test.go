@@ -285,6 +285,13 @@ func TestFromPod(t *testing.T) {
 			pod:     testPod(withRunAsUser(1337)),
 			wantErr: `container "web" runs as UID 1337, the proxy's UID`,
 		},
+		"an app running as the proxy group is refused": {
+			pod: testPod(func(p *corev1.Pod) {
+				gid := int64(1337)
+				p.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{RunAsGroup: &gid}
+			}),
+			wantErr: `container "web" runs as group 1337, the proxy's group`,
+		},
 		"an app port equal to a proxy port is refused": {
 			pod:     testPod(withPorts(corev1.ContainerPort{ContainerPort: 15090})),
 			wantErr: `container "web" declares port 15090, which the proxy uses itself`,

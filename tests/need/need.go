@@ -68,5 +68,5 @@ func Command(t testing.TB, name, install string) string {
 // Envoy returns the Envoy binary installed by `make envoy`.
 func Envoy(t testing.TB) string {
 	t.Helper()
-	return Tool(t, "PLANELESS_ENVOY", "envoy/bin/envoy", "make envoy")
+	return Tool(t, "PLANELESS_ENVOY", "bin/envoy", "make envoy")
 }
