@@ -139,3 +139,16 @@ func (p *Pod) envoyArgv(t testing.TB) ([]string, error) {
 	}
 	return argv, nil
 }
+
+// EnvoyPID is the process id of the running Envoy (0 when none runs).
+func (p *Pod) EnvoyPID() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.envoy == nil || p.envoy.cmd.Process == nil {
+		return 0
+	}
+	if done, _ := p.envoy.exited(); done {
+		return 0
+	}
+	return p.envoy.cmd.Process.Pid
+}

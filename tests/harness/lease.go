@@ -32,18 +32,22 @@ func allocate() (int, error) {
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck
 
-	used := usedSubnets()
+	// First sweep whatever a dead owner left, anywhere in the range, then
+	// take the first free subnet.
+	leftovers := leftoverOctets()
 	for octet := 1; octet <= 254; octet++ {
 		owner, owned := ownerOf(octet)
 		if owned && alive(owner) {
 			continue
 		}
-		if owned || linkExists(fmt.Sprintf("plh%d", octet)) || hasLeftovers(octet) {
-			if err := sweep(context.Background(), octet); err != nil {
-				continue
-			}
+		if owned || leftovers[octet] {
+			_ = sweep(context.Background(), octet)
+			release(octet)
 		}
-		if used[octet] {
+	}
+	used := usedSubnets()
+	for octet := 1; octet <= 254; octet++ {
+		if owner, owned := ownerOf(octet); (owned && alive(owner)) || used[octet] || linkExists(fmt.Sprintf("plh%d", octet)) {
 			continue
 		}
 		if err := os.WriteFile(leaseFile(octet), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
@@ -98,21 +102,35 @@ func usedSubnets() map[int]bool {
 	return used
 }
 
-func hasLeftovers(octet int) bool {
-	names, _ := netnsNames()
-	p := fmt.Sprintf("plh%d-", octet)
-	for _, n := range names {
-		if strings.HasPrefix(n, p) {
-			return true
+// leftoverOctets lists the octets that have a bridge, a namespace or an
+// /etc/netns entry named after them.
+func leftoverOctets() map[int]bool {
+	found := map[int]bool{}
+	add := func(name string) {
+		rest, ok := strings.CutPrefix(name, "plh")
+		if !ok {
+			return
 		}
+		digits, _, _ := strings.Cut(rest, "-")
+		if n, err := strconv.Atoi(digits); err == nil && n >= 1 && n <= 254 {
+			found[n] = true
+		}
+	}
+	names, _ := netnsNames()
+	for _, n := range names {
+		add(n)
 	}
 	entries, _ := os.ReadDir("/etc/netns")
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), p) {
-			return true
+		add(e.Name())
+	}
+	ifaces, _ := net.Interfaces()
+	for _, ifc := range ifaces {
+		if !strings.Contains(ifc.Name, "v") {
+			add(ifc.Name)
 		}
 	}
-	return false
+	return found
 }
 
 func netnsNames() ([]string, error) {
