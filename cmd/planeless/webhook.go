@@ -6,7 +6,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/planeless/planeless/webhook"
 )
@@ -26,6 +28,7 @@ health endpoints) on --metrics-listen over plain HTTP.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := newLogger(cmd, logFormat)
+			crlog.SetLogger(logr.FromSlogHandler(log.Handler()))
 			injector, err := flags.injector()
 			if err != nil {
 				return err

@@ -45,7 +45,7 @@ func Manage(ctx context.Context, cfg *rest.Config, opts Options) (ready <-chan s
 		return nil, fmt.Errorf("building the scheme: %w", err)
 	}
 	secretKey := types.NamespacedName{Namespace: opts.Namespace, Name: opts.SecretName}
-	mgr, err := manager.New(cfg, manager.Options{
+	mgr, err := manager.New(narrow(cfg, opts), manager.Options{
 		Scheme:  scheme,
 		Logger:  klog.NewKlogr().WithName("certs"),
 		Metrics: metricsserver.Options{BindAddress: "0"},
