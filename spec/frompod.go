@@ -73,14 +73,17 @@ func FromPod(pod *corev1.Pod, d Defaults) (*Spec, []string, error) {
 }
 
 // InjectionDisabled reports whether the pod opted out with
-// planeless.dev/inject: "false".
+// planeless.dev/inject: "false" (or "disabled"), as an annotation or as a
+// label (the label also keeps the pod from reaching the webhook at all).
 func InjectionDisabled(pod *corev1.Pod) bool {
-	v, ok := pod.Annotations[AnnotationInject]
-	if !ok {
-		return false
+	for _, m := range []map[string]string{pod.Annotations, pod.Labels} {
+		if v, ok := m[AnnotationInject]; ok {
+			if enabled, err := parseBool(v); err == nil && !enabled {
+				return true
+			}
+		}
 	}
-	enabled, err := parseBool(v)
-	return err == nil && !enabled
+	return false
 }
 
 func workloadOf(pod *corev1.Pod) Workload {

@@ -322,6 +322,7 @@ func TestInjectionDisabled(t *testing.T) {
 	tests := map[string]struct {
 		value string
 		set   bool
+		label bool
 		want  bool
 	}{
 		"absent means injected":  {want: false},
@@ -329,12 +330,16 @@ func TestInjectionDisabled(t *testing.T) {
 		"disabled opts out":      {value: "disabled", set: true, want: true},
 		"true keeps injection":   {value: "true", set: true, want: false},
 		"garbage is not opt-out": {value: "nope", set: true, want: false},
+		"a label opts out too":   {value: "disabled", label: true, want: true},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			pod := testPod()
 			if tc.set {
 				pod = testPod(withAnnotation(AnnotationInject, tc.value))
+			}
+			if tc.label {
+				pod.Labels[LabelInject] = tc.value
 			}
 			if got := InjectionDisabled(pod); got != tc.want {
 				t.Errorf("InjectionDisabled = %v, want %v", got, tc.want)
