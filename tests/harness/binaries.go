@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"testing"
 
 	"github.com/planeless/planeless/tests/need"
 )
@@ -27,7 +26,7 @@ var (
 
 // Testapp returns the test application binary (tests/apps/testapp), built
 // on first use.
-func Testapp(t testing.TB) string {
+func Testapp(t T) string {
 	t.Helper()
 	testappOnce.Do(func() {
 		testappPath = filepath.Join(need.RepoRoot(), "bin", "testapp")
@@ -41,7 +40,7 @@ func Testapp(t testing.TB) string {
 
 // Planeless returns $PLANELESS_BINARY (set by the Makefile after `make
 // build`), or builds bin/planeless when the tests run without make.
-func Planeless(t testing.TB) string {
+func Planeless(t T) string {
 	t.Helper()
 	planelessOnce.Do(func() {
 		if p := os.Getenv("PLANELESS_BINARY"); p != "" {
@@ -71,9 +70,9 @@ func goBuild(out, pkg string) error {
 // envoyFor returns an Envoy binary the given user can execute: the one
 // need.Envoy found, or a copy in the harness folder when that one sits
 // behind a folder the user cannot enter.
-func (h *Harness) envoyFor(t testing.TB, uid, gid int64) string {
+func (h *Harness) envoyFor(t T, uid, gid int64) string {
 	t.Helper()
-	path, err := filepath.EvalSymlinks(need.Envoy(t))
+	path, err := filepath.EvalSymlinks(envoyBinary(t))
 	if err != nil {
 		t.Fatalf("resolving the Envoy binary: %v", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"testing"
 	"time"
 
 	"sigs.k8s.io/yaml"
@@ -17,7 +16,7 @@ import (
 // exactly the container's args except -c, which points at a file holding
 // exactly the pod's planeless.dev/bootstrap annotation; then waits until
 // /ready on the stats port answers 200 from outside the pod.
-func (p *Pod) StartEnvoy(t testing.TB) {
+func (p *Pod) StartEnvoy(t T) {
 	t.Helper()
 	if p.proxy == nil {
 		t.Fatalf("pod %s has no %s container", p.Name, ProxyContainerName)
@@ -55,7 +54,7 @@ func (p *Pod) StartEnvoy(t testing.TB) {
 }
 
 // KillEnvoy kills Envoy with SIGKILL (a crash, not a shutdown).
-func (p *Pod) KillEnvoy(t testing.TB) {
+func (p *Pod) KillEnvoy(t T) {
 	t.Helper()
 	p.mu.Lock()
 	proc := p.envoy
@@ -67,7 +66,7 @@ func (p *Pod) KillEnvoy(t testing.TB) {
 }
 
 // EnvoyStdout is everything Envoy printed on stdout: its access logs.
-func (p *Pod) EnvoyStdout(t testing.TB) string {
+func (p *Pod) EnvoyStdout(t T) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(p.dir, "envoy.stdout.log"))
 	if err != nil {
@@ -77,7 +76,7 @@ func (p *Pod) EnvoyStdout(t testing.TB) string {
 }
 
 // EnvoyStderr is Envoy's own log.
-func (p *Pod) EnvoyStderr(t testing.TB) string {
+func (p *Pod) EnvoyStderr(t T) string {
 	t.Helper()
 	b, _ := os.ReadFile(filepath.Join(p.dir, "envoy.stderr.log"))
 	return string(b)
@@ -87,7 +86,7 @@ func (p *Pod) EnvoyStderr(t testing.TB) string {
 func (p *Pod) Bootstrap() string { return p.Object.Annotations[BootstrapAnnotation] }
 
 // AdminPort is the admin port the bootstrap sets (loopback only).
-func (p *Pod) AdminPort(t testing.TB) int {
+func (p *Pod) AdminPort(t T) int {
 	t.Helper()
 	var b struct {
 		Admin struct {
@@ -108,7 +107,7 @@ func (p *Pod) statsAddr() string { return fmt.Sprintf("%s:%d", p.IP, p.StatsPort
 
 // envoyArgv is the proxy container's command and args with the binary
 // replaced by the real Envoy and -c pointing at the bootstrap file.
-func (p *Pod) envoyArgv(t testing.TB) ([]string, error) {
+func (p *Pod) envoyArgv(t T) ([]string, error) {
 	bootstrap := p.Bootstrap()
 	if bootstrap == "" {
 		return nil, fmt.Errorf("the pod has no %s annotation", BootstrapAnnotation)

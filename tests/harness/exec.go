@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"testing"
 
 	"github.com/planeless/planeless/tests/apps/echo"
 )
@@ -30,13 +29,13 @@ func (p *Pod) Exec(ctx context.Context, uid int64, argv ...string) (string, erro
 
 // Get makes the pod's app (its UID, so through its sidecar) GET url;
 // headers are "Key: value".
-func (p *Pod) Get(t testing.TB, url string, headers ...string) echo.Response {
+func (p *Pod) Get(t T, url string, headers ...string) echo.Response {
 	t.Helper()
 	return p.GetAs(t, p.AppUID, url, headers...)
 }
 
 // GetAs is Get as another user.
-func (p *Pod) GetAs(t testing.TB, uid int64, url string, headers ...string) echo.Response {
+func (p *Pod) GetAs(t T, uid int64, url string, headers ...string) echo.Response {
 	t.Helper()
 	argv := []string{"testapp", "get"}
 	for _, h := range headers {
@@ -55,7 +54,7 @@ func (p *Pod) GetAs(t testing.TB, uid int64, url string, headers ...string) echo
 
 // GRPC makes the pod's app call testapp grpc-call with args (e.g.
 // "-target", "server:9090", "-payload", "hi").
-func (p *Pod) GRPC(t testing.TB, args ...string) echo.GRPCResult {
+func (p *Pod) GRPC(t T, args ...string) echo.GRPCResult {
 	t.Helper()
 	out, err := p.Exec(t.Context(), p.AppUID, slices.Concat([]string{"testapp", "grpc-call"}, args)...)
 	if err != nil {
@@ -70,14 +69,14 @@ func (p *Pod) GRPC(t testing.TB, args ...string) echo.GRPCResult {
 
 // TCP makes the pod's app send msg to addr over raw TCP and returns the
 // reply.
-func (p *Pod) TCP(t testing.TB, addr, msg string) (string, error) {
+func (p *Pod) TCP(t T, addr, msg string) (string, error) {
 	t.Helper()
 	return p.Exec(t.Context(), p.AppUID, "testapp", "tcp-call", "-addr", addr, "-msg", msg)
 }
 
 // Admin GETs path from Envoy's admin interface, from inside the pod as
 // the proxy's UID (the admin listens on loopback only).
-func (p *Pod) Admin(t testing.TB, path string) string {
+func (p *Pod) Admin(t T, path string) string {
 	t.Helper()
 	url := fmt.Sprintf("http://127.0.0.1:%d%s", p.AdminPort(t), path)
 	r := p.GetAs(t, p.ProxyUID, url)
@@ -89,7 +88,7 @@ func (p *Pod) Admin(t testing.TB, path string) string {
 
 // Rules returns the pod's iptables and ip6tables rules (nft and legacy),
 // without counters and comments, for comparing before and after.
-func (p *Pod) Rules(t testing.TB) string {
+func (p *Pod) Rules(t T) string {
 	t.Helper()
 	var b strings.Builder
 	for _, save := range []string{"iptables-nft-save", "ip6tables-nft-save", "iptables-legacy-save", "ip6tables-legacy-save"} {

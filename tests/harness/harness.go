@@ -9,10 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"testing"
 	"time"
-
-	"github.com/planeless/planeless/tests/need"
 )
 
 // Harness owns one bridge, one /24 of private addresses (10.213.<n>.0/24)
@@ -36,11 +33,11 @@ type Harness struct {
 
 // New creates the bridge, after sweeping what a killed earlier run left
 // behind. It needs root.
-func New(t testing.TB) *Harness {
+func New(t T) *Harness {
 	t.Helper()
-	need.Root(t)
+	requireRoot(t)
 	for _, tool := range []string{"ip", "setpriv", "ss", "iptables-save"} {
-		need.Command(t, tool, "apt-get install iproute2 util-linux iptables")
+		requireCommand(t, tool, "apt-get install iproute2 util-linux iptables")
 	}
 	testapp := Testapp(t)
 	octet, err := allocate()
@@ -94,7 +91,7 @@ func (h *Harness) Pods() []*Pod {
 	return slices.Clone(h.pods)
 }
 
-func (h *Harness) close(t testing.TB) {
+func (h *Harness) close(t T) {
 	h.mu.Lock()
 	pods := slices.Clone(h.pods)
 	h.mu.Unlock()

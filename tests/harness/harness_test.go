@@ -10,11 +10,10 @@ import (
 	"testing"
 
 	_ "github.com/planeless/planeless/tests/golden"
-	"github.com/planeless/planeless/tests/need"
 )
 
 func TestLeftoversOfAKilledRunAreSwept(t *testing.T) {
-	need.Root(t)
+	requireRoot(t)
 	// A run killed with SIGKILL leaves a lease naming a dead process, its
 	// bridge, a namespace with a process still in it, and /etc/netns.
 	dead := exec.Command("true")

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os/exec"
 	"strings"
-	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -19,7 +18,7 @@ import (
 // output: Pods as they are, and one pod per pod template (Deployment,
 // StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) named after its
 // workload.
-func Inject(t testing.TB, manifest string) []*corev1.Pod {
+func Inject(t T, manifest string) []*corev1.Pod {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd := exec.CommandContext(t.Context(), Planeless(t), "inject", "-f", manifest)

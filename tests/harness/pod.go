@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -71,7 +70,7 @@ type Pod struct {
 // Start runs pod on the harness: namespace, init container, Envoy (waiting
 // for /ready), then the apps (waiting for their ports). A pod without the
 // planeless containers runs as a plain pod: apps only.
-func (h *Harness) Start(t testing.TB, pod *corev1.Pod, opts PodOptions) *Pod {
+func (h *Harness) Start(t T, pod *corev1.Pod, opts PodOptions) *Pod {
 	t.Helper()
 	p, err := h.newPod(pod, opts)
 	if err != nil {
@@ -105,7 +104,7 @@ func (h *Harness) Start(t testing.TB, pod *corev1.Pod, opts PodOptions) *Pod {
 
 // Plain starts a pod with no sidecar whose containers are the given apps
 // (a client "from another pod", a TCP server, ...).
-func (h *Harness) Plain(t testing.TB, name string, opts PodOptions) *Pod {
+func (h *Harness) Plain(t T, name string, opts PodOptions) *Pod {
 	t.Helper()
 	pod := &corev1.Pod{}
 	pod.Name = name
@@ -284,7 +283,7 @@ func (p *Pod) stopAll() {
 	}
 }
 
-func (p *Pod) dumpLogs(t testing.TB) {
+func (p *Pod) dumpLogs(t T) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.envoy != nil {

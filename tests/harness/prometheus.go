@@ -10,12 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"testing"
 	"time"
 
 	"sigs.k8s.io/yaml"
-
-	"github.com/planeless/planeless/tests/need"
 )
 
 // Prometheus is a real Prometheus (the Debian package) on the host,
@@ -71,9 +68,9 @@ func ScrapeConfig(pods []*Pod, interval time.Duration) ([]byte, error) {
 
 // StartPrometheus runs Prometheus with ScrapeConfig(pods, 1s) and waits
 // until every target is up.
-func (h *Harness) StartPrometheus(t testing.TB, pods []*Pod) *Prometheus {
+func (h *Harness) StartPrometheus(t T, pods []*Pod) *Prometheus {
 	t.Helper()
-	bin := need.Command(t, "prometheus", "apt-get install prometheus")
+	bin := requireCommand(t, "prometheus", "apt-get install prometheus")
 	config, err := ScrapeConfig(pods, time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -71,7 +70,7 @@ func (m Metrics) LabelValues(name, label string) []string {
 
 // Stats scrapes the pod's stats listener from outside the pod, as
 // Prometheus does.
-func (p *Pod) Stats(t testing.TB) Metrics {
+func (p *Pod) Stats(t T) Metrics {
 	t.Helper()
 	body, status, err := HostGet(fmt.Sprintf("http://%s%s", p.statsAddr(), p.StatsPath))
 	if err != nil || status != http.StatusOK {
