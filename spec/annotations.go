@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -208,6 +209,78 @@ var Annotations = []Annotation{
 			return err
 		},
 	},
+	{
+		Name:    Prefix + "access-log",
+		Allowed: accessLogFormatList(),
+		Default: "json",
+		Doc:     "Format of the proxy's access log on stdout (one line per HTTP request, both directions): json, text (key=value pairs), or off.",
+		apply: func(s *Spec, v string) error {
+			f := AccessLogFormat(strings.ToLower(strings.TrimSpace(v)))
+			if !slices.Contains(AccessLogFormats, f) {
+				return fmt.Errorf("unknown access log format")
+			}
+			s.AccessLog.Format = f
+			return nil
+		},
+	},
+	{
+		Name:    Prefix + "access-log-request-headers",
+		Allowed: fmt.Sprintf("comma-separated HTTP header names (letters, digits, '-'), at most %d", maxLoggedHeaders),
+		Default: "none",
+		Doc:     "Request headers logged as extra access log fields req_<name>, '-' becoming '_' (x-customer-id: req_x_customer_id).",
+		apply: func(s *Spec, v string) error {
+			names, err := parseHeaderNames(v)
+			s.AccessLog.RequestHeaders = names
+			return err
+		},
+	},
+	{
+		Name:    Prefix + "access-log-response-headers",
+		Allowed: fmt.Sprintf("comma-separated HTTP header names (letters, digits, '-'), at most %d", maxLoggedHeaders),
+		Default: "none",
+		Doc:     "Response headers logged as extra access log fields resp_<name>, '-' becoming '_'.",
+		apply: func(s *Spec, v string) error {
+			names, err := parseHeaderNames(v)
+			s.AccessLog.ResponseHeaders = names
+			return err
+		},
+	},
+	{
+		Name:    Prefix + "tracing",
+		Allowed: tracingProviderList(),
+		Default: "off, or the chart's tracing provider",
+		Doc:     "Send spans of every HTTP request to a Zipkin (B3 headers) or OpenTelemetry (OTLP/gRPC, W3C traceparent) collector. Needs tracing-endpoint or the chart's default collector.",
+		apply: func(s *Spec, v string) error {
+			p := TracingProvider(strings.ToLower(strings.TrimSpace(v)))
+			if !slices.Contains(TracingProviders, p) {
+				return fmt.Errorf("unknown tracing provider")
+			}
+			s.Tracing.Provider = p
+			return nil
+		},
+	},
+	{
+		Name:    Prefix + "tracing-endpoint",
+		Allowed: "HOST:PORT of the collector, HOST a DNS name or an IP address ([...] for IPv6)",
+		Default: "the chart's tracing endpoint",
+		Doc:     "The collector: Zipkin's HTTP port (spans go to /api/v2/spans, e.g. zipkin.observability:9411) or an OTLP/gRPC receiver (e.g. otel-collector.observability:4317).",
+		apply: func(s *Spec, v string) error {
+			ep, err := parseEndpoint(v)
+			s.Tracing.Endpoint = ep
+			return err
+		},
+	},
+	{
+		Name:    Prefix + "tracing-sampling",
+		Allowed: "a percentage from 0 to 100, decimals allowed (0.5)",
+		Default: "1, or the chart's tracing sampling",
+		Doc:     "Share of the requests this proxy starts a trace for. A request that arrives with a sampling decision (B3 or traceparent headers, an x-request-id from another sidecar) keeps it.",
+		apply: func(s *Spec, v string) error {
+			f, err := parsePercent(v)
+			s.Tracing.SamplingPercent = f
+			return err
+		},
+	},
 }
 
 // outputAnnotations are written by the injector, not by users.
@@ -220,6 +293,22 @@ func lookupAnnotation(name string) (Annotation, bool) {
 		}
 	}
 	return Annotation{}, false
+}
+
+func accessLogFormatList() string {
+	names := make([]string, len(AccessLogFormats))
+	for i, f := range AccessLogFormats {
+		names[i] = string(f)
+	}
+	return strings.Join(names, ", ")
+}
+
+func tracingProviderList() string {
+	names := make([]string, len(TracingProviders))
+	for i, p := range TracingProviders {
+		names[i] = string(p)
+	}
+	return strings.Join(names, ", ")
 }
 
 func protocolList() string {

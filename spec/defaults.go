@@ -15,7 +15,20 @@ type Defaults struct {
 	DrainSeconds  int
 
 	ExcludeOutboundPorts []uint16
+
+	// AccessLogFormat is the access log format of pods without the
+	// access-log annotation.
+	AccessLogFormat AccessLogFormat
+	// Tracing is the cluster-wide collector: pods without tracing
+	// annotations send spans there (Provider off: no tracing).
+	Tracing Tracing
 }
+
+// DefaultTracingSampling is the share of requests, in percent, that start a
+// trace when tracing is on and nothing else says: 1%, so that turning
+// tracing on for a busy service does not multiply its traffic; set
+// planeless.dev/tracing-sampling to 100 to trace everything.
+const DefaultTracingSampling = 1.0
 
 // DefaultDefaults returns the defaults planeless ships with.
 func DefaultDefaults() Defaults {
@@ -34,5 +47,8 @@ func DefaultDefaults() Defaults {
 		Egress:        true,
 		IPv6:          true,
 		DrainSeconds:  5,
+
+		AccessLogFormat: AccessLogJSON,
+		Tracing:         Tracing{Provider: TracingOff, SamplingPercent: DefaultTracingSampling},
 	}
 }

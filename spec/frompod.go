@@ -34,6 +34,14 @@ func FromPod(pod *corev1.Pod, d Defaults) (*Spec, []string, error) {
 			GID:           d.ProxyGID,
 			Ports:         d.Ports,
 		},
+		AccessLog: AccessLog{Format: d.AccessLogFormat},
+		Tracing:   d.Tracing,
+	}
+	if s.AccessLog.Format == "" {
+		s.AccessLog.Format = AccessLogJSON
+	}
+	if s.Tracing.Provider == "" {
+		s.Tracing.Provider = TracingOff
 	}
 
 	var errs []error
@@ -51,6 +59,9 @@ func FromPod(pod *corev1.Pod, d Defaults) (*Spec, []string, error) {
 		if err := a.apply(s, value); err != nil {
 			errs = append(errs, &InvalidAnnotationError{Annotation: key, Value: value, Reason: err.Error(), Allowed: a.Allowed})
 		}
+	}
+	if err := checkTracing(s, pod.Annotations); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return nil, warnings, errors.Join(errs...)

@@ -160,6 +160,63 @@ func TestAnnotationValues(t *testing.T) {
 		"drain-seconds sets the drain time": {key: Prefix + "drain-seconds", value: "30", check: func(t *testing.T, s *Spec) { assert(t, s.Proxy.DrainSeconds == 30, "drain %d", s.Proxy.DrainSeconds) }},
 		"drain-seconds refuses an hour":     {key: Prefix + "drain-seconds", value: "3600", wantErr: "3600 is out of range"},
 		"inject refuses maybe":              {key: AnnotationInject, value: "maybe", wantErr: "not a boolean"},
+		"access-log text switches the format": {key: Prefix + "access-log", value: "Text", check: func(t *testing.T, s *Spec) {
+			assert(t, s.AccessLog.Format == AccessLogText, "format %q", s.AccessLog.Format)
+		}},
+		"access-log off turns the log off": {key: Prefix + "access-log", value: "off", check: func(t *testing.T, s *Spec) {
+			assert(t, s.AccessLog.Format == AccessLogOff, "format %q", s.AccessLog.Format)
+		}},
+		"access-log refuses xml": {key: Prefix + "access-log", value: "xml", wantErr: "unknown access log format"},
+		"access-log-request-headers are lower-cased in order": {
+			key: Prefix + "access-log-request-headers", value: "X-Customer-Id, x-tenant",
+			check: func(t *testing.T, s *Spec) {
+				if diff := cmp.Diff([]string{"x-customer-id", "x-tenant"}, s.AccessLog.RequestHeaders); diff != "" {
+					t.Errorf("request headers (-want +got):\n%s", diff)
+				}
+			},
+		},
+		"access-log-request-headers refuse a format operator": {
+			key: Prefix + "access-log-request-headers", value: "x-a%,b", wantErr: `"x-a%" is not a header name`,
+		},
+		"access-log-request-headers refuse a pseudo-header": {
+			key: Prefix + "access-log-request-headers", value: ":authority", wantErr: `":authority" is not a header name`,
+		},
+		"access-log-request-headers refuse a header listed twice": {
+			key: Prefix + "access-log-request-headers", value: "x-a,X-A", wantErr: `header "X-A" is listed twice`,
+		},
+		"access-log-response-headers are kept": {
+			key: Prefix + "access-log-response-headers", value: "x-cache",
+			check: func(t *testing.T, s *Spec) {
+				if diff := cmp.Diff([]string{"x-cache"}, s.AccessLog.ResponseHeaders); diff != "" {
+					t.Errorf("response headers (-want +got):\n%s", diff)
+				}
+			},
+		},
+		"access-log-response-headers refuse seventeen headers": {
+			key: Prefix + "access-log-response-headers", value: "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", wantErr: "17 headers, at most 16",
+		},
+		"access-log-response-headers refuse a trailing dash": {
+			key: Prefix + "access-log-response-headers", value: "x-", wantErr: `"x-" is not a header name`,
+		},
+		"tracing off is accepted without a collector": {key: Prefix + "tracing", value: "off", check: func(t *testing.T, s *Spec) {
+			assert(t, s.Tracing.Provider == TracingOff, "provider %q", s.Tracing.Provider)
+		}},
+		"tracing refuses jaeger":                        {key: Prefix + "tracing", value: "jaeger", wantErr: "unknown tracing provider"},
+		"tracing zipkin without a collector is refused": {key: Prefix + "tracing", value: "zipkin", wantErr: "no collector"},
+		"tracing-endpoint takes a DNS name": {key: Prefix + "tracing-endpoint", value: "zipkin.observability:9411", check: func(t *testing.T, s *Spec) {
+			assert(t, s.Tracing.Endpoint == "zipkin.observability:9411", "endpoint %q", s.Tracing.Endpoint)
+		}},
+		"tracing-endpoint takes an IPv6 address": {key: Prefix + "tracing-endpoint", value: "[fd00::1]:4317", check: func(t *testing.T, s *Spec) {
+			assert(t, s.Tracing.Endpoint == "[fd00::1]:4317", "endpoint %q", s.Tracing.Endpoint)
+		}},
+		"tracing-endpoint refuses a URL":          {key: Prefix + "tracing-endpoint", value: "http://zipkin:9411/api/v2/spans", wantErr: "not HOST:PORT"},
+		"tracing-endpoint refuses a missing port": {key: Prefix + "tracing-endpoint", value: "zipkin", wantErr: "not HOST:PORT"},
+		"tracing-endpoint refuses a bad host":     {key: Prefix + "tracing-endpoint", value: "Zip_kin:9411", wantErr: `host "Zip_kin" is neither`},
+		"tracing-sampling takes decimals": {key: Prefix + "tracing-sampling", value: "0.5", check: func(t *testing.T, s *Spec) {
+			assert(t, s.Tracing.SamplingPercent == 0.5, "sampling %v", s.Tracing.SamplingPercent)
+		}},
+		"tracing-sampling refuses more than 100": {key: Prefix + "tracing-sampling", value: "101", wantErr: "101 is out of range"},
+		"tracing-sampling refuses a word":        {key: Prefix + "tracing-sampling", value: "all", wantErr: "not a number"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -260,6 +317,25 @@ func TestFromPod(t *testing.T) {
 				assert(t, s.Egress && s.IPv6 && s.Proxy.NativeSidecar, "egress, ipv6 and native sidecar default on")
 				assert(t, s.Proxy.Concurrency == d.Concurrency, "concurrency %d", s.Proxy.Concurrency)
 				assert(t, s.Proxy.UID == 1337 && s.Proxy.Ports == d.Ports, "proxy identity and ports")
+			},
+		},
+		"observability defaults: JSON access log, no tracing, 1% sampling when turned on": {
+			pod: testPod(),
+			check: func(t *testing.T, s *Spec, _ []string) {
+				want := Tracing{Provider: TracingOff, SamplingPercent: 1}
+				if diff := cmp.Diff(want, s.Tracing); diff != "" {
+					t.Errorf("tracing (-want +got):\n%s", diff)
+				}
+				assert(t, s.AccessLog.Format == AccessLogJSON, "access log %q", s.AccessLog.Format)
+			},
+		},
+		"tracing with an endpoint sends spans there": {
+			pod: testPod(withAnnotation(Prefix+"tracing", "otlp"), withAnnotation(Prefix+"tracing-endpoint", "otel.observability:4317")),
+			check: func(t *testing.T, s *Spec, _ []string) {
+				want := Tracing{Provider: TracingOTLP, Endpoint: "otel.observability:4317", SamplingPercent: 1}
+				if diff := cmp.Diff(want, s.Tracing); diff != "" {
+					t.Errorf("tracing (-want +got):\n%s", diff)
+				}
 			},
 		},
 		"an unknown planeless annotation is a warning with a suggestion": {

@@ -59,6 +59,11 @@ type Spec struct {
 	IPv6 bool
 
 	Proxy Proxy
+
+	// AccessLog is the proxy's per-request log on stdout.
+	AccessLog AccessLog
+	// Tracing is where the proxy sends spans, if anywhere.
+	Tracing Tracing
 }
 
 // Workload identifies the pod in stats tags, access logs and node ids.
@@ -117,4 +122,56 @@ func (s *Spec) Lookup(number uint16) (Port, bool) {
 		}
 	}
 	return Port{}, false
+}
+
+// AccessLogFormat is how the proxy writes one line per request to stdout.
+type AccessLogFormat string
+
+const (
+	// AccessLogJSON writes one JSON object per line.
+	AccessLogJSON AccessLogFormat = "json"
+	// AccessLogText writes the same fields as key=value pairs.
+	AccessLogText AccessLogFormat = "text"
+	// AccessLogOff writes no access log.
+	AccessLogOff AccessLogFormat = "off"
+)
+
+// AccessLogFormats lists every AccessLogFormat in documentation order.
+var AccessLogFormats = []AccessLogFormat{AccessLogJSON, AccessLogText, AccessLogOff}
+
+// AccessLog is the proxy's access log of HTTP requests, both directions.
+type AccessLog struct {
+	Format AccessLogFormat
+	// RequestHeaders and ResponseHeaders are header names, lower case,
+	// logged as extra fields req_<name> and resp_<name> ('-' becomes '_').
+	RequestHeaders  []string
+	ResponseHeaders []string
+}
+
+// TracingProvider is the kind of collector the proxy sends spans to.
+type TracingProvider string
+
+const (
+	// TracingOff sends no spans.
+	TracingOff TracingProvider = "off"
+	// TracingZipkin sends Zipkin v2 JSON spans over HTTP to
+	// <endpoint>/api/v2/spans and propagates B3 headers.
+	TracingZipkin TracingProvider = "zipkin"
+	// TracingOTLP sends OpenTelemetry spans over OTLP/gRPC and propagates
+	// W3C trace context (traceparent, tracestate).
+	TracingOTLP TracingProvider = "otlp"
+)
+
+// TracingProviders lists every TracingProvider in documentation order.
+var TracingProviders = []TracingProvider{TracingOff, TracingZipkin, TracingOTLP}
+
+// Tracing says where the proxy sends spans and how many requests it samples.
+type Tracing struct {
+	Provider TracingProvider
+	// Endpoint is the collector's host:port; set whenever Provider is not
+	// TracingOff.
+	Endpoint string
+	// SamplingPercent is the share of requests that start a trace, 0 to
+	// 100. A request that arrives with a sampling decision keeps it.
+	SamplingPercent float64
 }
