@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,10 @@ type TableWriter struct {
 }
 
 var tableHeader = []string{"TIME", "FROM", "TO", "METHOD", "STATUS", "DURATION", "AUTHORITY", "PATH"}
+
+// minWidths start the columns wide enough for typical values, so the
+// header lines up with the first requests.
+var minWidths = []int{12, 22, 22, 6, 12, 8, 20, 0}
 
 // NewTableWriter writes to w; color adds ANSI colours.
 func NewTableWriter(w io.Writer, color bool) *TableWriter {
@@ -106,7 +111,7 @@ const (
 
 func (t *TableWriter) line(cells []cell) error {
 	if t.widths == nil {
-		t.widths = make([]int, len(tableHeader))
+		t.widths = slices.Clone(minWidths)
 	}
 	var b strings.Builder
 	for i, c := range cells {

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/spf13/cobra"
 )
 
@@ -10,6 +12,8 @@ func newRootCmd() *cobra.Command {
 		Short:         "Envoy sidecars for Kubernetes, with no control plane",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// "kubectl planeless" in usage texts when run as a kubectl plugin.
+		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: displayName(os.Args[0])},
 	}
 	for _, add := range subcommands {
 		root.AddCommand(add())
