@@ -25,6 +25,7 @@ func Build(s *spec.Spec) (*bootstrapv3.Bootstrap, error) {
 	)
 	clusters := append([]*clusterv3.Cluster{p.adminCluster(s)}, p.inboundClusters(s)...)
 	clusters = append(clusters, p.outboundClusters(s)...)
+	clusters = append(clusters, p.tracingClusters(s)...)
 
 	b := &bootstrapv3.Bootstrap{
 		Node: &corev3.Node{

@@ -179,7 +179,8 @@ func TestInboundChainsCarryTrafficByProtocol(t *testing.T) {
 			return l["upstream_cluster"] == fmt.Sprintf("inbound|%d|grpc", httpPort)
 		})
 		for field, want := range map[string]any{
-			"direction": "inbound", "namespace": "shop", "app": "cart", "version": "v1", "pod": "cart-7c9d8f6b5",
+			"direction": "inbound", "namespace": "shop", "app": "cart", "version": "v1", "pod": testPodName,
+			"source_workload": nil, "destination_workload": "cart.shop",
 			"path": "/svc.Echo/Say", "method": "POST", "protocol": "HTTP/2", "response_code": float64(200),
 			"upstream_host": fmt.Sprintf("127.0.0.1:%d", httpPort),
 		} {
@@ -229,7 +230,7 @@ func TestOutboundForwardsHTTPByHostPerDestination(t *testing.T) {
 	_, metrics := get(t, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/stats/prometheus", d.Ports.Stats))
 	// The destination's own cluster, with its whole name as the
 	// envoy_cluster_name label despite the dots of its host.
-	want := fmt.Sprintf(`envoy_cluster_upstream_rq_total{namespace="shop",app="cart",version="unknown",envoy_cluster_name="DFPCluster_127.0.0.1_%d"} 2`, app)
+	want := fmt.Sprintf(`envoy_cluster_upstream_rq_total{namespace="shop",app="cart",version="unknown",envoy_cluster_name="DFPCluster_127.0.0.1_%d",destination_host="127.0.0.1",destination_port="%d"} 2`, app, app)
 	if !strings.Contains(metrics, want) {
 		t.Errorf("no per-destination metric %s in /stats/prometheus; cluster metrics:\n%s", want, grepLines(metrics, "upstream_rq_total"))
 	}

@@ -50,6 +50,9 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
+// testPodName is the POD_NAME every test Envoy runs with.
+const testPodName = "cart-7c9d8f6b5-x2x7q"
+
 // startEnvoy runs the real Envoy with b and waits until its stats listener
 // answers /ready. Envoy is stopped when the test ends.
 func startEnvoy(t *testing.T, b *bootstrapv3.Bootstrap, statsPort uint16) *envoyProcess {
@@ -72,6 +75,8 @@ func startEnvoy(t *testing.T, b *bootstrapv3.Bootstrap, statsPort uint16) *envoy
 	cmd := exec.Command(envoy, "-c", file, "--disable-hot-restart", "--base-id", fmt.Sprint(rand.IntN(1<<20)+1),
 		"--concurrency", "1", "--log-level", "warning", "--file-flush-interval-msec", "100")
 	cmd.Stdout, cmd.Stderr = e.stdout, &stderr
+	// What the injector hands the proxy from the downward API.
+	cmd.Env = append(os.Environ(), "POD_NAME="+testPodName, "POD_NAMESPACE=shop", "POD_IP=127.0.0.1")
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting envoy: %v", err)
 	}

@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"time"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
@@ -31,17 +32,29 @@ const (
 )
 
 // httpConnectionManager is the network filter of every HTTP chain: codec
-// AUTO (HTTP/1.1 and h2c alike), websocket upgrades, a JSON access log line
-// per request, the given HTTP filters and the router last.
+// AUTO (HTTP/1.1 and h2c alike), websocket upgrades, an access log line per
+// request, the given HTTP filters, gRPC status counting and the router last.
 func (p *packer) httpConnectionManager(s *spec.Spec, d direction, statPrefix string, vhost *routev3.VirtualHost, filters ...*hcmv3.HttpFilter) *listenerv3.Filter {
+	routes := &routev3.RouteConfiguration{
+		Name:         statPrefix,
+		VirtualHosts: []*routev3.VirtualHost{vhost},
+	}
+	// Tell the other side's sidecar who this is, for its access log.
+	self := []*corev3.HeaderValueOption{{
+		Header:       &corev3.HeaderValue{Key: WorkloadHeader, Value: workloadOf(s)},
+		AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+	}}
+	if d == outbound {
+		routes.RequestHeadersToAdd = self
+	} else {
+		routes.ResponseHeadersToAdd = self
+	}
 	hcm := &hcmv3.HttpConnectionManager{
-		StatPrefix: statPrefix,
-		CodecType:  hcmv3.HttpConnectionManager_AUTO,
-		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{
-			Name:         statPrefix,
-			VirtualHosts: []*routev3.VirtualHost{vhost},
-		}},
-		HttpFilters:    append(filters, p.router()),
+		StatPrefix:     statPrefix,
+		CodecType:      hcmv3.HttpConnectionManager_AUTO,
+		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: routes},
+		Tracing:        p.tracing(s),
+		HttpFilters:    append(filters, p.grpcStats(), p.router()),
 		UpgradeConfigs: []*hcmv3.HttpConnectionManager_UpgradeConfig{{UpgradeType: "websocket"}},
 		AccessLog:      p.accessLog(s, d),
 		// A transparent proxy keeps the application's Server header.

@@ -10,6 +10,7 @@ import (
 	dfpfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/dynamic_forward_proxy/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/planeless/planeless/spec"
 )
@@ -32,9 +33,15 @@ const (
 	// dnsLookupFamily resolves A records first and falls back to AAAA, so
 	// both IPv4 and IPv6-only services are reachable.
 	dnsLookupFamily = clusterv3.Cluster_V4_PREFERRED
-	// subClusterTTL drops the cluster of a destination not called for this
-	// long, which bounds the stats kept for past destinations.
+	// subClusterTTL drops the cluster (and so the stats) of a destination
+	// not called for this long.
 	subClusterTTL = 5 * time.Minute
+	// MaxDestinations bounds the sub-clusters alive at once, and so the
+	// per-destination series of one pod: a request to one more destination
+	// while MaxDestinations others were called within subClusterTTL fails
+	// with 503 (response flag NC, no cluster). Envoy's own default, written
+	// down because docs/metrics.md promises it.
+	MaxDestinations = 1024
 )
 
 // outboundListener receives the connections iptables redirects from the
@@ -97,8 +104,9 @@ func (p *packer) outboundClusters(s *spec.Spec) []*clusterv3.Cluster {
 				// auto_san_validation requirement does not apply.
 				AllowInsecureClusterOptions: true,
 				ClusterImplementationSpecifier: &dfpclusterv3.ClusterConfig_SubClustersConfig{SubClustersConfig: &dfpclusterv3.SubClustersConfig{
-					LbPolicy:      clusterv3.Cluster_ROUND_ROBIN,
-					SubClusterTtl: durationpb.New(subClusterTTL),
+					LbPolicy:       clusterv3.Cluster_ROUND_ROBIN,
+					MaxSubClusters: wrapperspb.UInt32(MaxDestinations),
+					SubClusterTtl:  durationpb.New(subClusterTTL),
 				}},
 			}),
 		}},

@@ -94,6 +94,20 @@ var cases = map[string]*corev1.Pod{
 		withAnnotation(spec.Prefix+"ipv6", "false")),
 	"mixed-ports-by-annotation": pod("shop", "gateway-84c6f9d7b-",
 		withLabel("app", "gateway"), withAnnotation(spec.Prefix+"ports", "8080:http,8081:auto,9090:grpc,6379:tcp")),
+	"tracing-zipkin": pod("shop", "cart-7c9d8f6b5-",
+		withLabel("app", "cart"), withLabel("version", "v1"), withPort("http", 8080),
+		withAnnotation(spec.Prefix+"tracing", "zipkin"), withAnnotation(spec.Prefix+"tracing-endpoint", "zipkin.observability:9411"),
+		withAnnotation(spec.Prefix+"tracing-sampling", "100")),
+	"tracing-otlp": pod("shop", "cart-7c9d8f6b5-",
+		withLabel("app", "cart"), withLabel("version", "v1"), withPort("grpc", 9090),
+		withAnnotation(spec.Prefix+"tracing", "otlp"), withAnnotation(spec.Prefix+"tracing-endpoint", "[fd00::7]:4317")),
+	"access-log-text-with-headers": pod("shop", "cart-7c9d8f6b5-",
+		withLabel("app", "cart"), withPort("http", 8080),
+		withAnnotation(spec.Prefix+"access-log", "text"),
+		withAnnotation(spec.Prefix+"access-log-request-headers", "X-Customer-Id,x-tenant"),
+		withAnnotation(spec.Prefix+"access-log-response-headers", "x-cache")),
+	"access-log-off": pod("shop", "cart-7c9d8f6b5-",
+		withLabel("app", "cart"), withPort("http", 8080), withAnnotation(spec.Prefix+"access-log", "off")),
 }
 
 func init() {

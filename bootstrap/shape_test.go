@@ -2,6 +2,7 @@ package bootstrap_test
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -66,7 +67,12 @@ func shapeOf(t *testing.T, c *listenerv3.FilterChain) chainShape {
 		if len(hcm.GetUpgradeConfigs()) != 1 || hcm.GetUpgradeConfigs()[0].GetUpgradeType() != "websocket" {
 			t.Errorf("chain %s: websocket upgrades are not enabled", c.GetName())
 		}
-		s.AccessLogged = len(hcm.GetAccessLog()) == 1 && hcm.GetAccessLog()[0].GetName() == "envoy.access_loggers.stdout"
+		var loggers []string
+		for _, l := range hcm.GetAccessLog() {
+			loggers = append(loggers, l.GetName())
+		}
+		// The stdout line, then the request metrics.
+		s.AccessLogged = slices.Equal(loggers, []string{"envoy.access_loggers.stdout", "envoy.access_loggers.stats"})
 		for _, hf := range hcm.GetHttpFilters() {
 			s.HTTPFilters = append(s.HTTPFilters, hf.GetName())
 		}
@@ -119,6 +125,7 @@ func listenerFilterNames(l *listenerv3.Listener) []string {
 }
 
 var router = "envoy.filters.http.router"
+var grpcStats = "envoy.filters.http.grpc_stats"
 
 func TestEachProtocolGetsItsChainShape(t *testing.T) {
 	grpcRoute := func(port uint16) routeShape {
@@ -137,7 +144,7 @@ func TestEachProtocolGetsItsChainShape(t *testing.T) {
 		"grpc sends every request to the HTTP/2 cluster with no timeout": {
 			protocol: spec.ProtocolGRPC,
 			wantChains: []chainShape{{
-				Name: "inbound|7000|grpc", Port: 7000, HTTPFilters: []string{router}, AccessLogged: true,
+				Name: "inbound|7000|grpc", Port: 7000, HTTPFilters: []string{grpcStats, router}, AccessLogged: true,
 				Routes: []routeShape{{Cluster: "inbound|7000|grpc"}},
 			}},
 			wantClusters:    map[string]string{"inbound|7000|grpc": "h2"},
@@ -146,7 +153,7 @@ func TestEachProtocolGetsItsChainShape(t *testing.T) {
 		"http splits gRPC to HTTP/2 and the rest to HTTP/1.1": {
 			protocol: spec.ProtocolHTTP,
 			wantChains: []chainShape{{
-				Name: "inbound|7000|http", Port: 7000, HTTPFilters: []string{router}, AccessLogged: true,
+				Name: "inbound|7000|http", Port: 7000, HTTPFilters: []string{grpcStats, router}, AccessLogged: true,
 				Routes: []routeShape{grpcRoute(7000), restRoute(7000)},
 			}},
 			wantClusters:    map[string]string{"inbound|7000|grpc": "h2", "inbound|7000|http": "http/1.1"},
@@ -156,7 +163,7 @@ func TestEachProtocolGetsItsChainShape(t *testing.T) {
 			protocol: spec.ProtocolAuto,
 			wantChains: []chainShape{
 				{
-					Name: "inbound|7000|http", Port: 7000, Protocols: []string{"http/1.1", "h2c"}, HTTPFilters: []string{router}, AccessLogged: true,
+					Name: "inbound|7000|http", Port: 7000, Protocols: []string{"http/1.1", "h2c"}, HTTPFilters: []string{grpcStats, router}, AccessLogged: true,
 					Routes: []routeShape{grpcRoute(7000), restRoute(7000)},
 				},
 				{Name: "inbound|7000|tcp", Port: 7000, TCPCluster: "inbound|7000|tcp"},
@@ -268,7 +275,7 @@ func TestOutboundProxiesHTTPAndPassesTheRestThrough(t *testing.T) {
 	http := shapeOf(t, out.GetFilterChains()[0])
 	want := chainShape{
 		Name: "outbound|http", Protocols: []string{"http/1.1", "h2c"},
-		HTTPFilters: []string{"envoy.filters.http.dynamic_forward_proxy", router}, AccessLogged: true,
+		HTTPFilters: []string{"envoy.filters.http.dynamic_forward_proxy", grpcStats, router}, AccessLogged: true,
 		Routes: []routeShape{{GRPCOnly: true, Cluster: "outbound|http"}, {Cluster: "outbound|http", Timeout: 15 * time.Second}},
 	}
 	if diff := cmp.Diff(want, http); diff != "" {

@@ -27,12 +27,36 @@ const (
 	TagVersion   = "version"
 )
 
+// Per-destination tag names: every metric of an outbound destination's
+// cluster (the forward proxy's DFPCluster:<host>:<port>) carries its host
+// and port as two labels, e.g. destination_host="catalog.shop.svc",
+// destination_port="9090". They are two labels, not one host:port, because
+// Envoy turns every ':' of a stat name into '_' before tags are extracted
+// (DFPCluster:catalog.shop.svc:9090 becomes the envoy_cluster_name
+// DFPCluster_catalog.shop.svc_9090, see TestPerDestinationMetrics), and a
+// tag value is a piece of the stat name. The request metrics
+// (requestmetrics.go) carry destination="catalog.shop.svc:9090" itself.
+const (
+	TagDestinationHost = "destination_host"
+	TagDestinationPort = "destination_port"
+)
+
 // clusterNameTag replaces Envoy's default envoy.cluster_name extractor,
 // ^cluster\.((.+?)\.), which stops at the first dot: the forward proxy's
 // per-destination clusters are named DFPCluster:<host>:<port> (':' becomes
 // '_' in stat names) and hosts have dots. A DFPCluster name runs up to its
 // _<port>; every other cluster name up to the first dot, as before.
 const clusterNameTag = `^cluster\.((DFPCluster[:_].+?[:_]\d+|.+?)\.)`
+
+// destinationTag and destinationPortTag read the host and the port out of a
+// sub-cluster's stat name, cluster.DFPCluster_<host>_<port>.<stat>. Envoy
+// runs every extractor on the original name, so they may overlap with
+// clusterNameTag; a host never contains '_' (DNS names and IP addresses do
+// not), so the first _<digits>. ends it.
+const (
+	destinationTag     = `^cluster\.DFPCluster_((.+?)_\d+\.)`
+	destinationPortTag = `^cluster\.DFPCluster_.+?_((\d+)\.)`
+)
 
 // statsConfig stamps every metric with the pod's workload identity, on top
 // of Envoy's default tags (cluster name, response code class, ...).
@@ -46,6 +70,8 @@ func statsConfig(s *spec.Spec) *metricsv3.StatsConfig {
 			fixed(TagApp, s.Workload.App),
 			fixed(TagVersion, s.Workload.Version),
 			{TagName: "envoy.cluster_name", TagValue: &metricsv3.TagSpecifier_Regex{Regex: clusterNameTag}},
+			{TagName: TagDestinationHost, TagValue: &metricsv3.TagSpecifier_Regex{Regex: destinationTag}},
+			{TagName: TagDestinationPort, TagValue: &metricsv3.TagSpecifier_Regex{Regex: destinationPortTag}},
 		},
 		UseAllDefaultTags:        wrapperspb.Bool(true),
 		AllowDefaultTagOverrides: wrapperspb.Bool(true),

@@ -1,0 +1,106 @@
+package bootstrap
+
+import (
+	"slices"
+
+	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
+	statsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stats/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/planeless/planeless/spec"
+)
+
+// Request metrics: one counter and one latency histogram per request, both
+// directions, labelled by destination and outcome. Envoy's own cluster
+// stats cannot do this for outbound requests: the router charges response
+// codes and latency to the forward proxy's parent cluster (outbound|http),
+// only connection and request totals reach a destination's sub-cluster
+// (see TestRequestMetricsOnTheRealEnvoy). These come from Envoy's stats
+// access logger instead, which evaluates its labels per request.
+//
+// In Prometheus: envoy_planeless_requests_total and
+// envoy_planeless_request_duration_milliseconds_{bucket,sum,count}.
+const (
+	requestMetricsScope = "planeless"
+	// RequestsMetric and RequestDurationMetric are the names Prometheus
+	// shows (Envoy prefixes envoy_).
+	RequestsMetric        = "envoy_planeless_requests_total"
+	RequestDurationMetric = "envoy_planeless_request_duration_milliseconds"
+
+	// MaxRequestCounters and MaxRequestHistograms bound the label
+	// combinations of one connection manager (the outbound listener, or one
+	// inbound port): a request with a combination past the bound is still
+	// served and logged, but not counted. Labels come from requests
+	// (authority, codes), so without a bound a client could grow the
+	// proxy's memory and Prometheus' series. (One scope shared by every
+	// connection manager, sharing_name, would bound the pod as a whole, but
+	// crashes Envoy 1.40 on shutdown.)
+	MaxRequestCounters   = 2000
+	MaxRequestHistograms = 500
+
+	statsAccessLogName = "envoy.access_loggers.stats"
+)
+
+// Labels of the request metrics, besides namespace, app and version.
+const (
+	LabelDirection           = "direction"
+	LabelDestination         = "destination"
+	LabelSourceWorkload      = "source_workload"
+	LabelDestinationWorkload = "destination_workload"
+	LabelResponseCode        = "response_code"
+	LabelGRPCStatus          = "grpc_status"
+	LabelResponseFlags       = "response_flags"
+)
+
+// requestMetrics is the stats access logger of one direction.
+func (p *packer) requestMetrics(s *spec.Spec, d direction) *accesslogv3.AccessLog {
+	fields := map[string]string{}
+	for _, f := range accessLogLine(s, d) {
+		fields[f.Name] = f.Format
+	}
+	tag := func(name, format string) *statsv3.Config_Tag {
+		if format == "" {
+			format = "unknown"
+		}
+		return &statsv3.Config_Tag{Name: name, ValueFormat: format}
+	}
+	// Every series of both metrics says whose it is and which way and
+	// where the request went.
+	where := []*statsv3.Config_Tag{
+		tag(TagNamespace, s.Workload.Namespace),
+		tag(TagApp, s.Workload.App),
+		tag(TagVersion, s.Workload.Version),
+		tag(LabelDirection, string(d)),
+		// The Host or :authority the forward proxy routes by (outbound),
+		// or the one the caller used to reach this pod (inbound).
+		tag(LabelDestination, "%REQ(:AUTHORITY)%"),
+	}
+	outcome := slices.Concat(where, []*statsv3.Config_Tag{
+		tag(LabelSourceWorkload, fields["source_workload"]),
+		tag(LabelDestinationWorkload, fields["destination_workload"]),
+		tag(LabelResponseCode, "%RESPONSE_CODE%"),
+		tag(LabelGRPCStatus, "%GRPC_STATUS_NUMBER%"),
+		tag(LabelResponseFlags, "%RESPONSE_FLAGS%"),
+	})
+	cfg := &statsv3.Config{
+		StatsScope: &typev3.Scope{
+			Prefix:        requestMetricsScope,
+			MaxCounters:   wrapperspb.UInt32(MaxRequestCounters),
+			MaxHistograms: wrapperspb.UInt32(MaxRequestHistograms),
+		},
+		Counters: []*statsv3.Config_Counter{{
+			Stat:       &statsv3.Config_Stat{Name: "requests_total", Tags: outcome},
+			ValueFixed: wrapperspb.UInt64(1),
+		}},
+		Histograms: []*statsv3.Config_Histogram{{
+			Stat:        &statsv3.Config_Stat{Name: "request_duration_milliseconds", Tags: where},
+			Unit:        statsv3.Config_Histogram_Milliseconds,
+			ValueFormat: "%DURATION%",
+		}},
+	}
+	return &accesslogv3.AccessLog{
+		Name:       statsAccessLogName,
+		ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: p.pack(cfg)},
+	}
+}
