@@ -155,6 +155,18 @@ func sweep(ctx context.Context, octet int) error {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	// Delete the host ends of the veths first: the kernel tears a deleted
+	// namespace down asynchronously, and a veth left for a moment would
+	// collide with the next harness's.
+	ifaces, _ := net.Interfaces()
+	for _, ifc := range ifaces {
+		if strings.HasPrefix(ifc.Name, fmt.Sprintf("plh%dv", octet)) {
+			name, _, _ := strings.Cut(ifc.Name, "@")
+			if err := ip(ctx, "link", "del", name); err != nil && linkExists(name) {
+				errs = append(errs, err)
+			}
+		}
+	}
 	for _, ns := range names {
 		if !strings.HasPrefix(ns, prefix) {
 			continue

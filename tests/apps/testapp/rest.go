@@ -44,9 +44,12 @@ func runREST(args []string) error {
 }
 
 // echoRequest replies with what it received; ?status=N sets the reply's
-// status code.
+// status code, ?delay=D (a Go duration) delays it.
 func echoRequest(w http.ResponseWriter, r *http.Request, name string) {
 	body, _ := io.ReadAll(r.Body)
+	if d, err := time.ParseDuration(r.URL.Query().Get("delay")); err == nil && d > 0 && d < time.Minute {
+		time.Sleep(d)
+	}
 	status := http.StatusOK
 	if s := r.URL.Query().Get("status"); s != "" {
 		if n, err := strconv.Atoi(s); err == nil && n >= 100 && n <= 599 {
@@ -67,7 +70,8 @@ func echoRequest(w http.ResponseWriter, r *http.Request, name string) {
 	})
 }
 
-// call makes this pod GET ?url= and replies with what came back.
+// call makes this pod GET ?url= and replies with what came back, with
+// the status that came back.
 func call(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	resp, err := get(r.Context(), r.URL.Query().Get("url"), nil)
@@ -75,6 +79,9 @@ func call(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadGateway)
 		_ = json.NewEncoder(w).Encode(echo.Response{Error: err.Error()})
 		return
+	}
+	if resp.Status != 0 {
+		w.WriteHeader(resp.Status)
 	}
 	_ = json.NewEncoder(w).Encode(resp)
 }
