@@ -33,14 +33,22 @@ func helm(t *testing.T, args ...string) []byte {
 	return stdout.Bytes()
 }
 
-// valuesFile writes values (YAML) to a file for helm's --values.
+// valuesFile writes values (YAML) to a file for helm's --values. Its path
+// holds no comma (helm splits --values on commas; test names may have them).
 func valuesFile(t *testing.T, values string) string {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "values.yaml")
-	if err := os.WriteFile(p, []byte(values), 0o600); err != nil {
+	f, err := os.CreateTemp("", "planeless-values-*.yaml")
+	if err != nil {
 		t.Fatal(err)
 	}
-	return p
+	t.Cleanup(func() { os.Remove(f.Name()) })
+	if _, err := f.WriteString(values); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return f.Name()
 }
 
 // render runs helm template with the values and returns every object.

@@ -47,7 +47,7 @@ func Manage(ctx context.Context, cfg *rest.Config, opts Options) (ready <-chan s
 	secretKey := types.NamespacedName{Namespace: opts.Namespace, Name: opts.SecretName}
 	mgr, err := manager.New(narrow(cfg, opts), manager.Options{
 		Scheme:  scheme,
-		Logger:  klog.NewKlogr().WithName("certs"),
+		Logger:  klog.NewKlogr().WithName("certs").V(1),
 		Metrics: metricsserver.Options{BindAddress: "0"},
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			// The file writer sees the one Secret it copies from.

@@ -18,7 +18,7 @@ import (
 func narrow(cfg *rest.Config, o Options) *rest.Config {
 	cfg = rest.CopyConfig(cfg)
 	names := map[string]string{
-		"/api/v1/namespaces/" + o.Namespace + "/secrets":                       o.SecretName,
+		"/api/v1/namespaces/" + o.Namespace + "/secrets":                      o.SecretName,
 		"/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations": o.WebhookConfigName,
 	}
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {

@@ -1,0 +1,82 @@
+package chart_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/planeless/planeless/webhook/certs"
+)
+
+// The chart's RBAC is exactly enough: acting as the chart's service account,
+// webhook/certs fills the Secret and the caBundle, and the account still
+// cannot read any other Secret, not even by listing them.
+func TestChartRBACIsEnoughForCertificateManagement(t *testing.T) {
+	cluster, resource := startCluster(t)
+	create(t, resource, render(t, ""))
+	ctx := t.Context()
+
+	asWebhook := cluster.Impersonate(namespace, "planeless")
+	certDir := t.TempDir()
+	ready, err := certs.Manage(ctx, asWebhook, certs.Options{
+		Namespace:         namespace,
+		SecretName:        "planeless-tls",
+		ServiceName:       "planeless",
+		WebhookConfigName: "planeless",
+		CertDir:           certDir,
+		Failed:            func(err error) { t.Errorf("certificate management failed: %v", err) },
+	})
+	if err != nil {
+		t.Fatalf("Manage as the chart's service account: %v", err)
+	}
+	select {
+	case <-ready:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("certificates never became ready under the chart's RBAC")
+	}
+
+	secret, err := cluster.Client.CoreV1().Secrets(namespace).Get(ctx, "planeless-tls", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := os.ReadFile(filepath.Join(certDir, certs.CertFile))
+	if err != nil || !bytes.Equal(cert, secret.Data["tls.crt"]) {
+		t.Errorf("the cert dir does not hold the Secret's tls.crt (err %v)", err)
+	}
+	var bundle []byte
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		mwc, err := cluster.Client.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, "planeless", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bundle = mwc.Webhooks[0].ClientConfig.CABundle; len(bundle) > 0 {
+			break
+		}
+	}
+	if !bytes.Equal(bundle, secret.Data["ca.crt"]) {
+		t.Errorf("the caBundle is not the Secret's CA: %q", bundle)
+	}
+
+	// The impersonation really is confined to the chart's grants.
+	other := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "someone-elses", Namespace: namespace}}
+	if _, err := cluster.Client.CoreV1().Secrets(namespace).Create(ctx, other, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	client, err := kubernetes.NewForConfig(asWebhook)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CoreV1().Secrets(namespace).Get(ctx, "someone-elses", metav1.GetOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("the chart's service account may read another Secret (err %v)", err)
+	}
+	if _, err := client.CoreV1().Secrets(namespace).List(ctx, metav1.ListOptions{}); !apierrors.IsForbidden(err) {
+		t.Errorf("the chart's service account may list every Secret of its namespace (err %v)", err)
+	}
+}
