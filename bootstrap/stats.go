@@ -58,6 +58,14 @@ const (
 	destinationPortTag = `^cluster\.DFPCluster_.+?_((\d+)\.)`
 )
 
+// TagGRPCStatus turns the gRPC stats filter's per-code counters,
+// cluster.<cluster>.grpc.<code>, into one metric with a label:
+// envoy_cluster_grpc{grpc_status="14"} instead of envoy_cluster_grpc_14.
+const (
+	TagGRPCStatus = "grpc_status"
+	grpcStatusTag = `^cluster\..+\.grpc(\.(\d+))$`
+)
+
 // statsConfig stamps every metric with the pod's workload identity, on top
 // of Envoy's default tags (cluster name, response code class, ...).
 func statsConfig(s *spec.Spec) *metricsv3.StatsConfig {
@@ -72,6 +80,7 @@ func statsConfig(s *spec.Spec) *metricsv3.StatsConfig {
 			{TagName: "envoy.cluster_name", TagValue: &metricsv3.TagSpecifier_Regex{Regex: clusterNameTag}},
 			{TagName: TagDestinationHost, TagValue: &metricsv3.TagSpecifier_Regex{Regex: destinationTag}},
 			{TagName: TagDestinationPort, TagValue: &metricsv3.TagSpecifier_Regex{Regex: destinationPortTag}},
+			{TagName: TagGRPCStatus, TagValue: &metricsv3.TagSpecifier_Regex{Regex: grpcStatusTag}},
 		},
 		UseAllDefaultTags:        wrapperspb.Bool(true),
 		AllowDefaultTagOverrides: wrapperspb.Bool(true),

@@ -1,0 +1,202 @@
+package bootstrap_test
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+
+	"github.com/planeless/planeless/bootstrap"
+	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/tests/harness"
+)
+
+// statusApp answers plain HTTP with the status of ?status= (200 when
+// absent) and gRPC (h2c) with HTTP 200 and the grpc-status of ?grpc= in
+// the trailers.
+func statusApp(t *testing.T) uint16 {
+	t.Helper()
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Content-Type") == "application/grpc" {
+				w.Header().Set("Content-Type", "application/grpc")
+				w.Header().Set("Trailer", "Grpc-Status")
+				w.WriteHeader(http.StatusOK)
+				w.Header().Set("Grpc-Status", r.URL.Query().Get("grpc"))
+				return
+			}
+			code := http.StatusOK
+			if n, err := strconv.Atoi(r.URL.Query().Get("status")); err == nil {
+				code = n
+			}
+			w.WriteHeader(code)
+		}),
+		Protocols: protocols,
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return uint16(l.Addr().(*net.TCPAddr).Port)
+}
+
+// send makes one request through the outbound listener to host and
+// returns the status code.
+func send(t *testing.T, c *http.Client, outboundPort uint16, host, pathAndQuery, contentType string) int {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, fmt.Sprintf("http://127.0.0.1:%d%s", outboundPort, pathAndQuery), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	req.Header.Set("Content-Type", contentType)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s%s: %v", host, pathAndQuery, err)
+	}
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
+
+// meshEnvoy runs one real Envoy with the rendered bootstrap of a pod whose
+// app listens on appPort, its inbound listener moved to 127.0.0.2:appPort
+// (see TestInboundChainsCarryTrafficByProtocol). A request sent to its
+// outbound listener with Host 127.0.0.2:appPort goes out through the
+// forward proxy and comes back in through the inbound listener: one
+// request, an outbound and an inbound entry, like a call between two
+// injected pods.
+func meshEnvoy(t *testing.T, appPort uint16, opts ...podOption) (spec.Defaults, *envoyProcess) {
+	t.Helper()
+	d := defaultsWithFreePorts(t)
+	opts = append([]podOption{withLabel("app", "cart"), withLabel("version", "v1"),
+		withAnnotation(spec.Prefix+"ports", fmt.Sprintf("%d:http", appPort))}, opts...)
+	s, _, err := spec.FromPod(pod("shop", "cart-7c9d8f6b5-", opts...), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bootstrap.Build(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := listenerNamed(t, b.GetStaticResources().GetListeners(), "inbound")
+	in.Address, in.AdditionalAddresses = socketAddr("127.0.0.2", appPort), []*listenerv3.AdditionalAddress(nil)
+	return d, startEnvoy(t, b, d.Ports.Stats)
+}
+
+func scrape(t *testing.T, statsPort uint16) harness.Metrics {
+	t.Helper()
+	_, text := get(t, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d%s", statsPort, bootstrap.PrometheusPath))
+	m, err := harness.ParseMetrics(text)
+	if err != nil {
+		t.Fatalf("parsing /stats/prometheus: %v", err)
+	}
+	return m
+}
+
+// TestPerDestinationMetrics sends a known mix of requests through the real
+// Envoy and reads the metrics the docs, the dashboard and the alerts are
+// built on, with their exact names and labels.
+func TestPerDestinationMetrics(t *testing.T) {
+	t.Parallel()
+	app := statusApp(t)
+	d, _ := meshEnvoy(t, app)
+	dest := fmt.Sprintf("127.0.0.2:%d", app)
+
+	for range 3 {
+		send(t, http.DefaultClient, d.Ports.Outbound, dest, "/ok", "text/plain")
+	}
+	if code := send(t, http.DefaultClient, d.Ports.Outbound, dest, "/fail?status=503", "text/plain"); code != 503 {
+		t.Fatalf("status %d, want 503", code)
+	}
+	send(t, h2c(), d.Ports.Outbound, dest, "/svc.Echo/Say?grpc=0", "application/grpc")
+	send(t, h2c(), d.Ports.Outbound, dest, "/svc.Echo/Say?grpc=14", "application/grpc")
+	send(t, h2c(), d.Ports.Outbound, dest, "/svc.Echo/Say?grpc=14", "application/grpc")
+
+	// Counters are visible at once; histograms after Envoy's stats flush.
+	var m harness.Metrics
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		m = scrape(t, d.Ports.Stats)
+		if m.Sum(bootstrap.RequestDurationMetric+"_count", map[string]string{"direction": "inbound"}) >= 7 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	self := map[string]string{"namespace": "shop", "app": "cart", "version": "v1"}
+	with := func(labels ...string) map[string]string {
+		out := map[string]string{}
+		for k, v := range self {
+			out[k] = v
+		}
+		for i := 0; i+1 < len(labels); i += 2 {
+			out[labels[i]] = labels[i+1]
+		}
+		return out
+	}
+	tests := map[string]struct {
+		metric string
+		labels map[string]string
+		want   float64
+	}{
+		"outbound requests are counted per destination": {
+			bootstrap.RequestsMetric, with("direction", "outbound", "destination", dest), 7,
+		},
+		"outbound HTTP errors are counted per destination and status": {
+			bootstrap.RequestsMetric, with("direction", "outbound", "destination", dest, "response_code", "503"), 1,
+		},
+		"outbound gRPC status codes are counted per destination": {
+			bootstrap.RequestsMetric, with("direction", "outbound", "destination", dest, "grpc_status", "14", "response_code", "200"), 2,
+		},
+		"the outbound side names the workload that answered": {
+			bootstrap.RequestsMetric, with("direction", "outbound", "source_workload", "cart.shop", "destination_workload", "cart.shop"), 7,
+		},
+		"the inbound side names the workload that called": {
+			bootstrap.RequestsMetric, with("direction", "inbound", "source_workload", "cart.shop", "destination_workload", "cart.shop", "destination", dest), 7,
+		},
+		"outbound latency is observed per destination": {
+			bootstrap.RequestDurationMetric + "_count", with("direction", "outbound", "destination", dest), 7,
+		},
+		"inbound latency is observed": {
+			bootstrap.RequestDurationMetric + "_count", with("direction", "inbound"), 7,
+		},
+		"the latency histogram has buckets": {
+			bootstrap.RequestDurationMetric + "_bucket", with("direction", "outbound", "destination", dest, "le", "+Inf"), 7,
+		},
+		"the destination's own cluster counts its requests, its host and port as labels": {
+			"envoy_cluster_upstream_rq_total", with("destination_host", "127.0.0.2", "destination_port", strconv.Itoa(int(app))), 7,
+		},
+		"the gRPC stats filter counts codes per inbound cluster": {
+			"envoy_cluster_grpc", with("envoy_cluster_name", fmt.Sprintf("inbound|%d|grpc", app), "grpc_status", "14"), 2,
+		},
+		"the gRPC stats filter counts codes on the outbound side": {
+			"envoy_cluster_grpc", with("envoy_cluster_name", "outbound|http", "grpc_status", "0"), 1,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := m.Sum(tc.metric, tc.labels); got != tc.want {
+				t.Errorf("sum of %s%v = %v, want %v; series:\n%v", tc.metric, tc.labels, got, tc.want, m.Select(tc.metric, nil))
+			}
+		})
+	}
+	t.Run("a destination's sub-cluster gets no response codes: the router charges them to the forward proxy's parent", func(t *testing.T) {
+		// Why the request metrics exist: if this starts failing, Envoy's
+		// own cluster stats became per destination.
+		if got := m.Sum("envoy_cluster_upstream_rq_xx", map[string]string{"destination_host": "127.0.0.2"}); got != 0 {
+			t.Errorf("sub-cluster upstream_rq_xx = %v", got)
+		}
+		if got := m.Sum("envoy_cluster_upstream_rq_xx", map[string]string{"envoy_cluster_name": "outbound|http"}); got != 7 {
+			t.Errorf("outbound|http upstream_rq_xx = %v, want 7", got)
+		}
+	})
+}
