@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 
 	"github.com/planeless/planeless/bootstrap"
@@ -83,13 +84,26 @@ func meshEnvoy(t *testing.T, appPort uint16, opts ...podOption) (spec.Defaults, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bootstrap.Build(s)
+	b, err := buildWithInboundOn(t, s, "127.0.0.2", appPort)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := listenerNamed(t, b.GetStaticResources().GetListeners(), "inbound")
-	in.Address, in.AdditionalAddresses = socketAddr("127.0.0.2", appPort), []*listenerv3.AdditionalAddress(nil)
 	return d, startEnvoy(t, b, d.Ports.Stats)
+}
+
+// buildWithInboundOn builds the bootstrap with the inbound listener bound
+// to ip:appPort only, so that connections to it have the app port as their
+// original destination, as after iptables REDIRECT. An empty ip keeps the
+// bootstrap as built.
+func buildWithInboundOn(t *testing.T, s *spec.Spec, ip string, appPort uint16) (*bootstrapv3.Bootstrap, error) {
+	t.Helper()
+	b, err := bootstrap.Build(s)
+	if err != nil || ip == "" {
+		return b, err
+	}
+	in := listenerNamed(t, b.GetStaticResources().GetListeners(), "inbound")
+	in.Address, in.AdditionalAddresses = socketAddr(ip, appPort), []*listenerv3.AdditionalAddress(nil)
+	return b, nil
 }
 
 func scrape(t *testing.T, statsPort uint16) harness.Metrics {
