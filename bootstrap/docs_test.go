@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/planeless/planeless/bootstrap"
+	"github.com/planeless/planeless/spec"
 	"github.com/planeless/planeless/tests/golden"
 	"github.com/planeless/planeless/tests/need"
 )
@@ -82,4 +83,18 @@ func TestAccessLogFieldsOnlyGrow(t *testing.T) {
 			t.Errorf("stable field %s is gone", name)
 		}
 	}
+}
+
+// The header lists of docs/tracing.md are bootstrap.TraceHeaders.
+func TestTracingDocsListTheHeadersToCopy(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("| `planeless.dev/tracing` | Headers to copy from the incoming request to every request made while serving it |\n| --- | --- |\n")
+	for _, p := range []spec.TracingProvider{spec.TracingZipkin, spec.TracingOTLP} {
+		names := make([]string, len(bootstrap.TraceHeaders[p]))
+		for i, h := range bootstrap.TraceHeaders[p] {
+			names[i] = "`" + h + "`"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s |\n", p, strings.Join(names, ", "))
+	}
+	generated(t, "tracing.md", "headers", b.String())
 }

@@ -30,6 +30,19 @@ const (
 	collectorTimeout = 5 * time.Second
 )
 
+// TraceHeaders lists, per provider, the request headers an application
+// must copy from each request it receives to the requests it makes while
+// serving it, for the sidecars' spans to join one trace (copy those
+// present). x-request-id also carries Envoy's sampling decision.
+var TraceHeaders = map[spec.TracingProvider][]string{
+	spec.TracingZipkin: {
+		"x-request-id",
+		"x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "b3",
+		"traceparent", "tracestate",
+	},
+	spec.TracingOTLP: {"x-request-id", "traceparent", "tracestate"},
+}
+
 // tracing returns the connection manager's tracing config, or nil when the
 // pod does not trace. Envoy makes the sampling decision on the first
 // sidecar a request meets (random_sampling) and carries it in x-request-id

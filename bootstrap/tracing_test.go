@@ -2,9 +2,12 @@ package bootstrap_test
 
 import (
 	"fmt"
+	"net"
 	"net/http"
+	"slices"
 	"testing"
 
+	"github.com/planeless/planeless/bootstrap"
 	"github.com/planeless/planeless/spec"
 	"github.com/planeless/planeless/tests/zipkin"
 )
@@ -18,7 +21,7 @@ import (
 func TestTwoSidecarsReportOneTrace(t *testing.T) {
 	t.Parallel()
 	z := zipkin.Start(t, "127.0.0.1")
-	app := statusApp(t)
+	app, received := headersApp(t)
 	traced := []podOption{
 		withAnnotation(spec.Prefix+"tracing", "zipkin"),
 		withAnnotation(spec.Prefix+"tracing-endpoint", z.Addr),
@@ -30,6 +33,18 @@ func TestTwoSidecarsReportOneTrace(t *testing.T) {
 	if code := send(t, http.DefaultClient, client.Ports.Outbound, fmt.Sprintf("127.0.0.3:%d", app), "/books?isbn=42", "text/plain"); code != 200 {
 		t.Fatalf("status %d", code)
 	}
+
+	t.Run("the app receives the trace headers docs/tracing.md tells it to copy", func(t *testing.T) {
+		h := <-received
+		for _, name := range []string{"x-request-id", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "traceparent"} {
+			if !slices.Contains(bootstrap.TraceHeaders[spec.TracingZipkin], name) {
+				t.Errorf("bootstrap.TraceHeaders lacks %s", name)
+			}
+			if h.Get(name) == "" {
+				t.Errorf("the app received no %s header; it got %v", name, h)
+			}
+		}
+	})
 
 	trace := z.WaitForTrace(t, "client.shop", func(spans []zipkin.Span) bool {
 		return find(spans, "client.shop", "CLIENT") != nil && find(spans, "server.shop", "SERVER") != nil
@@ -67,6 +82,26 @@ func sidecar(t *testing.T, app, inboundIP string, appPort uint16, opts ...podOpt
 		t.Fatal(err)
 	}
 	return d, startEnvoy(t, b, d.Ports.Stats)
+}
+
+// headersApp serves HTTP on 127.0.0.1 and sends the headers of every
+// request it receives on the channel.
+func headersApp(t *testing.T) (uint16, <-chan http.Header) {
+	t.Helper()
+	ch := make(chan http.Header, 16)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case ch <- r.Header.Clone():
+		default:
+		}
+	})}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(l) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return uint16(l.Addr().(*net.TCPAddr).Port), ch
 }
 
 func find(spans []zipkin.Span, service, kind string) *zipkin.Span {
