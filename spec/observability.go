@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -100,4 +101,25 @@ func checkTracing(s *Spec, annotations map[string]string) error {
 		Reason:     "no collector: set " + Prefix + "tracing-endpoint, or the chart's tracing endpoint",
 		Allowed:    tracingProviderList(),
 	}
+}
+
+// Validate checks the observability defaults an operator set (webhook
+// flags, chart values), with the same rules as the pod annotations.
+func (d Defaults) Validate() error {
+	var errs []error
+	if d.AccessLogFormat != "" && !slices.Contains(AccessLogFormats, d.AccessLogFormat) {
+		errs = append(errs, fmt.Errorf("access log format %q is not one of %s", d.AccessLogFormat, accessLogFormatList()))
+	}
+	if d.Tracing.Provider != "" && !slices.Contains(TracingProviders, d.Tracing.Provider) {
+		errs = append(errs, fmt.Errorf("tracing provider %q is not one of %s", d.Tracing.Provider, tracingProviderList()))
+	}
+	if d.Tracing.Endpoint != "" {
+		if _, err := parseEndpoint(d.Tracing.Endpoint); err != nil {
+			errs = append(errs, fmt.Errorf("tracing endpoint %q: %w", d.Tracing.Endpoint, err))
+		}
+	}
+	if d.Tracing.SamplingPercent < 0 || d.Tracing.SamplingPercent > 100 {
+		errs = append(errs, fmt.Errorf("tracing sampling %g is not a percentage from 0 to 100", d.Tracing.SamplingPercent))
+	}
+	return errors.Join(errs...)
 }
