@@ -39,7 +39,7 @@ var AccessLogFields = []AccessLogField{
 	{"protocol", "%PROTOCOL%", "`HTTP/1.1` or `HTTP/2`."},
 	{"response_code", "%RESPONSE_CODE%", "HTTP status (a number); 0 when no response was sent (reset)."},
 	{"grpc_status", "%GRPC_STATUS%", "gRPC status name (`OK`, `NotFound`, `Unavailable` ...) from the response trailers or headers; null for non-gRPC."},
-	{"response_flags", "%RESPONSE_FLAGS%", "Envoy's response flags: `-` when none, `UF` upstream connection failure, `UT` upstream timeout, `NR` no route, `DC` downstream closed, `UC` upstream closed, `NC` no cluster (too many destinations)."},
+	{"response_flags", "%RESPONSE_FLAGS%", "Envoy's response flags: `-` when none, `UF` upstream connection failure, `UT` upstream timeout, `NR` no route, `DC` downstream closed, `UC` upstream closed."},
 	{"duration", "%DURATION%", "Milliseconds from the request's first byte to the response's last byte."},
 	{"upstream_service_time", "%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%", "Milliseconds the upstream took to answer, as measured by Envoy (a string)."},
 	{"bytes_received", "%BYTES_RECEIVED%", "Request body bytes."},

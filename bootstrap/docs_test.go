@@ -98,3 +98,18 @@ func TestTracingDocsListTheHeadersToCopy(t *testing.T) {
 	}
 	generated(t, "tracing.md", "headers", b.String())
 }
+
+// The cardinality bounds in docs/metrics.md are the bootstrap's constants.
+func TestMetricsDocsStateTheBounds(t *testing.T) {
+	body := fmt.Sprintf(`- **Request metrics**: at most %d counter series and %d histograms per
+  connection manager (the outbound listener, and each inbound port). A
+  request whose label combination is past the bound is still served and
+  logged, but not counted; the labels come from requests (the authority
+  especially), so without a bound a client could grow the proxy's memory
+  and Prometheus' series.
+- **Destination sub-clusters**: at most %d destinations at once, each
+  dropped (with its cluster stats) %s after its last request. A request to
+  one more destination while %d others are alive fails with 503.
+`, bootstrap.MaxRequestCounters, bootstrap.MaxRequestHistograms, bootstrap.MaxDestinations, bootstrap.DestinationTTL, bootstrap.MaxDestinations)
+	generated(t, "metrics.md", "limits", body)
+}

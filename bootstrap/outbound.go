@@ -33,13 +33,13 @@ const (
 	// dnsLookupFamily resolves A records first and falls back to AAAA, so
 	// both IPv4 and IPv6-only services are reachable.
 	dnsLookupFamily = clusterv3.Cluster_V4_PREFERRED
-	// subClusterTTL drops the cluster (and so the stats) of a destination
-	// not called for this long.
-	subClusterTTL = 5 * time.Minute
+	// DestinationTTL drops the sub-cluster (and so the stats) of a
+	// destination not called for this long.
+	DestinationTTL = 5 * time.Minute
 	// MaxDestinations bounds the sub-clusters alive at once, and so the
 	// per-destination series of one pod: a request to one more destination
-	// while MaxDestinations others were called within subClusterTTL fails
-	// with 503 (response flag NC, no cluster). Envoy's own default, written
+	// while MaxDestinations others were called within DestinationTTL fails
+	// with 503. Envoy's own default, written
 	// down because docs/metrics.md promises it.
 	MaxDestinations = 1024
 )
@@ -106,7 +106,7 @@ func (p *packer) outboundClusters(s *spec.Spec) []*clusterv3.Cluster {
 				ClusterImplementationSpecifier: &dfpclusterv3.ClusterConfig_SubClustersConfig{SubClustersConfig: &dfpclusterv3.SubClustersConfig{
 					LbPolicy:       clusterv3.Cluster_ROUND_ROBIN,
 					MaxSubClusters: wrapperspb.UInt32(MaxDestinations),
-					SubClusterTtl:  durationpb.New(subClusterTTL),
+					SubClusterTtl:  durationpb.New(DestinationTTL),
 				}},
 			}),
 		}},
