@@ -11,7 +11,8 @@ type Options struct {
 	Filter Filter
 	Writer Writer
 	// PairWait is how long an entry waits for the other side of its
-	// request; 0 prints every entry alone at once.
+	// request; 0 prints every entry alone at once, and so does a filter on
+	// the direction.
 	PairWait time.Duration
 	// MaxWaiting bounds the entries waiting for their other side.
 	MaxWaiting int
@@ -26,6 +27,9 @@ func Run(ctx context.Context, s *Streamer, opts Options) error {
 	go func() { done <- s.Run(ctx, lines) }()
 
 	p := &Pairer{Wait: opts.PairWait, Max: opts.MaxWaiting}
+	if opts.Filter.Direction != "" {
+		p.Wait = 0 // one side only: nothing to pair
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
