@@ -1,0 +1,76 @@
+// Package proc reads a process's memory and CPU time from /proc.
+package proc
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// clockTicks is USER_HZ, 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// Memory is a process's resident set, in bytes.
+type Memory struct {
+	RSS  int64 // VmRSS: resident now
+	Peak int64 // VmHWM: the most it has been resident
+}
+
+// MemoryOf reads /proc/<pid>/status.
+func MemoryOf(pid int) (Memory, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return Memory{}, fmt.Errorf("reading status of process %d: %w", pid, err)
+	}
+	var m Memory
+	for line := range strings.SplitSeq(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		var dst *int64
+		switch k {
+		case "VmRSS":
+			dst = &m.RSS
+		case "VmHWM":
+			dst = &m.Peak
+		default:
+			continue
+		}
+		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		if err != nil {
+			return Memory{}, fmt.Errorf("parsing %s of process %d: %w", k, pid, err)
+		}
+		*dst = kb * 1024
+	}
+	return m, nil
+}
+
+// CPUSeconds is the user plus system CPU time process pid has used.
+func CPUSeconds(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("reading stat of process %d: %w", pid, err)
+	}
+	// The command name may hold spaces and parentheses: fields start after
+	// the last ')'.
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	// fields[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("short stat of process %d", pid)
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("parsing stat of process %d: %q", pid, s)
+	}
+	return float64(utime+stime) / clockTicks, nil
+}
+
+// Comm is the process's command name (e.g. "envoy").
+func Comm(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return strings.TrimSpace(string(b))
+}
