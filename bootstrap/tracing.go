@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"net"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -90,9 +91,8 @@ func (p *packer) tracing(s *spec.Spec) *hcmv3.HttpConnectionManager_Tracing {
 	}
 }
 
-// tracingClusters returns the collector's cluster: the endpoint resolved by
-// DNS (an IP address resolves to itself), HTTP/1.1 for Zipkin and HTTP/2
-// for OTLP/gRPC. Envoy's own connections bypass the iptables capture.
+// tracingClusters returns the collector's cluster: a DNS name resolved by
+// DNS, an IP address as is; HTTP/1.1 for Zipkin and HTTP/2 for OTLP/gRPC. Envoy's own connections bypass the iptables capture.
 func (p *packer) tracingClusters(s *spec.Spec) []*clusterv3.Cluster {
 	if s.Tracing.Provider == spec.TracingOff || s.Tracing.Provider == "" {
 		return nil
@@ -107,10 +107,14 @@ func (p *packer) tracingClusters(s *spec.Spec) []*clusterv3.Cluster {
 	if s.Tracing.Provider == spec.TracingOTLP {
 		up = upstreamHTTP2
 	}
+	discovery, family := clusterv3.Cluster_STRICT_DNS, dnsLookupFamily
+	if _, err := netip.ParseAddr(host); err == nil {
+		discovery, family = clusterv3.Cluster_STATIC, clusterv3.Cluster_AUTO
+	}
 	return []*clusterv3.Cluster{{
 		Name:                          tracingCluster,
-		ClusterDiscoveryType:          &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS},
-		DnsLookupFamily:               dnsLookupFamily,
+		ClusterDiscoveryType:          &clusterv3.Cluster_Type{Type: discovery},
+		DnsLookupFamily:               family,
 		ConnectTimeout:                durationpb.New(remoteConnectTimeout),
 		TypedExtensionProtocolOptions: p.protocolOptions(up),
 		LoadAssignment: &endpointv3.ClusterLoadAssignment{
