@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,6 +204,24 @@ func TestPerDestinationMetrics(t *testing.T) {
 			}
 		})
 	}
+	t.Run("every metric carries the pod's namespace, app and version", func(t *testing.T) {
+		if len(m) < 100 {
+			t.Fatalf("only %d samples", len(m))
+		}
+		for _, sample := range m {
+			// Envoy creates these few process-wide stats before it reads
+			// stats_config, so they have no tags.
+			if strings.HasPrefix(sample.Name, "envoy_filesystem_") || strings.HasPrefix(sample.Name, "envoy_server_stats_overflow_") {
+				continue
+			}
+			for k, v := range self {
+				if sample.Labels[k] != v {
+					t.Errorf("%s%v has %s=%q, want %q", sample.Name, sample.Labels, k, sample.Labels[k], v)
+					break
+				}
+			}
+		}
+	})
 	t.Run("a destination's sub-cluster gets no response codes: the router charges them to the forward proxy's parent", func(t *testing.T) {
 		// Why the request metrics exist: if this starts failing, Envoy's
 		// own cluster stats became per destination.
