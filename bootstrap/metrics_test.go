@@ -11,6 +11,8 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"sigs.k8s.io/yaml"
 
 	"github.com/planeless/planeless/bootstrap"
 	"github.com/planeless/planeless/spec"
@@ -232,4 +234,43 @@ func TestPerDestinationMetrics(t *testing.T) {
 			t.Errorf("outbound|http upstream_rq_xx = %v, want 7", got)
 		}
 	})
+}
+
+// TestRequestMetricsBoundDropsSeriesNotRequests lowers the request
+// counters' bound to 3 in the rendered bootstrap and sends requests that
+// make 6 label combinations: all 6 are served, 3 series exist.
+func TestRequestMetricsBoundDropsSeriesNotRequests(t *testing.T) {
+	t.Parallel()
+	app := statusApp(t)
+	d := defaultsWithFreePorts(t)
+	s, _, err := spec.FromPod(pod("shop", "cart-7c9d8f6b5-", withLabel("app", "cart")), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := bootstrap.Render(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := fmt.Sprintf("max_counters: %d\n", bootstrap.MaxRequestCounters)
+	if !strings.Contains(string(y), bound) {
+		t.Fatalf("the bootstrap has no %q", bound)
+	}
+	js, err := yaml.YAMLToJSON([]byte(strings.ReplaceAll(string(y), bound, "max_counters: 3\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bootstrapv3.Bootstrap{}
+	if err := protojson.Unmarshal(js, b); err != nil {
+		t.Fatal(err)
+	}
+	startEnvoy(t, b, d.Ports.Stats)
+
+	for code := 200; code < 206; code++ {
+		if got := send(t, http.DefaultClient, d.Ports.Outbound, fmt.Sprintf("127.0.0.1:%d", app), fmt.Sprintf("/x?status=%d", code), "text/plain"); got != code {
+			t.Errorf("asked for %d, got %d", code, got)
+		}
+	}
+	if series := scrape(t, d.Ports.Stats).Select(bootstrap.RequestsMetric, nil); len(series) != 3 {
+		t.Errorf("%d series, want 3: %v", len(series), series)
+	}
 }
