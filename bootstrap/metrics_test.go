@@ -274,3 +274,40 @@ func TestRequestMetricsBoundDropsSeriesNotRequests(t *testing.T) {
 		t.Errorf("%d series, want 3: %v", len(series), series)
 	}
 }
+
+// TestDestinationBoundRefusesOneMoreDestination lowers the forward proxy's
+// destination bound to 1 in the rendered bootstrap: a second destination
+// gets 503 while the first is alive, as docs/metrics.md says.
+func TestDestinationBoundRefusesOneMoreDestination(t *testing.T) {
+	t.Parallel()
+	app := statusApp(t)
+	d := defaultsWithFreePorts(t)
+	s, _, err := spec.FromPod(pod("shop", "cart-7c9d8f6b5-", withLabel("app", "cart")), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := bootstrap.Render(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bound := fmt.Sprintf("max_sub_clusters: %d\n", bootstrap.MaxDestinations)
+	if !strings.Contains(string(y), bound) {
+		t.Fatalf("the bootstrap has no %q", bound)
+	}
+	js, err := yaml.YAMLToJSON([]byte(strings.ReplaceAll(string(y), bound, "max_sub_clusters: 1\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bootstrapv3.Bootstrap{}
+	if err := protojson.Unmarshal(js, b); err != nil {
+		t.Fatal(err)
+	}
+	startEnvoy(t, b, d.Ports.Stats)
+
+	if got := send(t, http.DefaultClient, d.Ports.Outbound, fmt.Sprintf("127.0.0.1:%d", app), "/", "text/plain"); got != 200 {
+		t.Errorf("the first destination answered %d, want 200", got)
+	}
+	if got := send(t, http.DefaultClient, d.Ports.Outbound, fmt.Sprintf("localhost:%d", app), "/", "text/plain"); got != 503 {
+		t.Errorf("a second destination answered %d, want 503", got)
+	}
+}
