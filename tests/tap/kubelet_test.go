@@ -32,14 +32,14 @@ type kubelet struct {
 	mu    sync.Mutex
 	files map[string][]string      // ns/pod/container → files
 	gone  map[string]chan struct{} // closed when the pod's containers stop
-	// onlyNew counts the requests with tailLines=0 per ns/pod, once their
-	// start offsets are taken.
-	onlyNew map[string]int
+	// streams counts the log requests per ns/pod, once their start
+	// offsets are taken.
+	streams map[string]int
 }
 
 func startKubelet(t *testing.T) *kubelet {
 	t.Helper()
-	k := &kubelet{files: map[string][]string{}, gone: map[string]chan struct{}{}, onlyNew: map[string]int{}}
+	k := &kubelet{files: map[string][]string{}, gone: map[string]chan struct{}{}, streams: map[string]int{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /containerLogs/{ns}/{pod}/{container}", k.containerLogs)
 	k.srv = httptest.NewUnstartedServer(mux)
@@ -75,10 +75,11 @@ func (k *kubelet) stop(ns, pod string) {
 	}
 }
 
-func (k *kubelet) onlyNewRequests(ns, pod string) int {
+// streamsOf is how many log requests for the pod the kubelet answered.
+func (k *kubelet) streamsOf(ns, pod string) int {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	return k.onlyNew[ns+"/"+pod]
+	return k.streams[ns+"/"+pod]
 }
 
 func (k *kubelet) containerLogs(w http.ResponseWriter, r *http.Request) {
@@ -100,11 +101,9 @@ func (k *kubelet) containerLogs(w http.ResponseWriter, r *http.Request) {
 			tails[i].skipExisting()
 		}
 	}
-	if q.Get("tailLines") == "0" {
-		k.mu.Lock()
-		k.onlyNew[ns+"/"+pod]++
-		k.mu.Unlock()
-	}
+	k.mu.Lock()
+	k.streams[ns+"/"+pod]++
+	k.mu.Unlock()
 	w.Header().Set("Content-Type", "text/plain")
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)

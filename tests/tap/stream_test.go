@@ -213,10 +213,10 @@ func TestTapOnARealAPIServer(t *testing.T) {
 	})
 
 	t.Run("a pod running when tap starts shows only new requests", func(t *testing.T) {
-		before := c.kubelet.onlyNewRequests(namespace, server.Name)
+		before := c.kubelet.streamsOf(namespace, server.Name)
 		r := startTap(t, client, "pod/server, late", tap.Target{Kind: tap.KindPod, Namespace: namespace, Name: server.Name}, tap.Filter{}, 0)
 		waitUntil(t, "the late tap following the server's new lines", func() bool {
-			return c.kubelet.onlyNewRequests(namespace, server.Name) > before
+			return c.kubelet.streamsOf(namespace, server.Name) > before
 		})
 		clientPod.Get(t, "http://server.shop:8080/tap/late")
 		r.waitFor(t, "the new request", func(rec tap.Record) bool { return rec.Path == "/tap/late" })
@@ -224,5 +224,9 @@ func TestTapOnARealAPIServer(t *testing.T) {
 		if diff := cmp.Diff([]string{"?→server GET /tap/late 200"}, summaries(r.records(t))); diff != "" {
 			t.Errorf("requests (-want +got):\n%s", diff)
 		}
+	})
+
+	t.Run("kubectl planeless tap runs the binary as a kubectl plugin", func(t *testing.T) {
+		testKubectlPlugin(t, c, clientPod, server)
 	})
 }
