@@ -30,7 +30,8 @@ func Build(s *spec.Spec) (*bootstrapv3.Bootstrap, error) {
 	b := &bootstrapv3.Bootstrap{
 		Node: &corev3.Node{
 			Id:      s.Workload.Name + "." + s.Workload.Namespace,
-			Cluster: s.Workload.App + "." + s.Workload.Namespace,
+			// The workload: Zipkin spans take their service name from it.
+			Cluster: workloadOf(s),
 		},
 		Admin: admin(s),
 		StaticResources: &bootstrapv3.Bootstrap_StaticResources{
