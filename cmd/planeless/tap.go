@@ -92,18 +92,12 @@ func runTap(ctx context.Context, stdout, stderr io.Writer, arg string, f tapFlag
 	if err != nil {
 		return err
 	}
-	var writer tap.Writer
-	switch f.output {
-	case "json":
-		writer = tap.NewJSONWriter(stdout)
-	case "table", "":
-		tw := tap.NewTableWriter(stdout, !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout))
-		if err := tw.Header(); err != nil {
-			return err
-		}
-		writer = tw
-	default:
+	if f.output != "table" && f.output != "json" {
 		return fmt.Errorf("output %q is neither table nor json", f.output)
+	}
+	// The target's syntax first: its namespace comes from the kubeconfig.
+	if _, err := tap.ParseTarget(arg, "default"); err != nil {
+		return err
 	}
 
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
@@ -126,6 +120,14 @@ func runTap(ctx context.Context, stdout, stderr io.Writer, arg string, f tapFlag
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("building a Kubernetes client: %w", err)
+	}
+	var writer tap.Writer = tap.NewJSONWriter(stdout)
+	if f.output == "table" {
+		tw := tap.NewTableWriter(stdout, !f.noColor && os.Getenv("NO_COLOR") == "" && isTerminal(stdout))
+		if err := tw.Header(); err != nil {
+			return err
+		}
+		writer = tw
 	}
 	s := &tap.Streamer{
 		Client: client,
