@@ -7,8 +7,9 @@ import (
 
 // TestNonHTTPEgressPassesThroughUntouched sends raw TCP from the injected
 // client to a pod without a sidecar: the bytes must come back unchanged,
-// for a client-first protocol and for one where the server speaks first
-// (SMTP, MySQL), which protocol sniffing must not stall.
+// for a client-first protocol, for one where the server speaks first
+// (SMTP, MySQL), which protocol sniffing must not stall, and for a client
+// that half-closes right after its request (`printf ... | nc host port`).
 func TestNonHTTPEgressPassesThroughUntouched(t *testing.T) {
 	t.Parallel()
 	s := startShop(t)
@@ -23,6 +24,10 @@ func TestNonHTTPEgressPassesThroughUntouched(t *testing.T) {
 		"a server-first protocol (banner, then echo)": {
 			args: []string{"-addr", "echo:7001", "-banner", "-msg", "EHLO planeless"},
 			want: "220 echo ready\nEHLO planeless",
+		},
+		"a client that half-closes right after a short request": {
+			args: []string{"-addr", "echo:7000", "-half-close", "-msg", "hello"},
+			want: "hello",
 		},
 	}
 	for name, tc := range tests {

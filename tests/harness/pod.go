@@ -287,10 +287,14 @@ func (p *Pod) dumpLogs(t T) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.envoy != nil {
-		t.Logf("pod %s envoy:\n%s", p.Name, p.envoy.tail(40))
+		if tail := p.envoy.tail(40); tail != "" {
+			t.Logf("pod %s envoy:\n%s", p.Name, tail)
+		}
 	}
 	for _, a := range p.apps {
-		t.Logf("pod %s %s:\n%s", p.Name, a.name, a.tail(20))
+		if tail := a.tail(20); tail != "" {
+			t.Logf("pod %s %s:\n%s", p.Name, a.name, tail)
+		}
 	}
 }
 

@@ -36,13 +36,15 @@ func runTCPEcho(args []string) error {
 	}
 }
 
-// runTCPCall writes -msg, half-closes, and prints whatever came back
-// (after the banner line, with -banner).
+// runTCPCall writes -msg and prints what came back: len(msg) bytes, or
+// everything until EOF after half-closing (-half-close); the banner line
+// first, with -banner.
 func runTCPCall(args []string) error {
 	fs := flag.NewFlagSet("tcp-call", flag.ExitOnError)
 	addr := fs.String("addr", "", "host:port")
 	msg := fs.String("msg", "hello", "bytes to send")
 	banner := fs.Bool("banner", false, "read the server's first line before sending")
+	halfClose := fs.Bool("half-close", false, "half-close after sending and read until EOF, instead of reading len(msg) bytes back")
 	_ = fs.Parse(args)
 
 	c, err := net.DialTimeout("tcp", *addr, 10*time.Second)
@@ -61,6 +63,14 @@ func runTCPCall(args []string) error {
 	}
 	if _, err := io.WriteString(c, *msg); err != nil {
 		return fmt.Errorf("writing: %w", err)
+	}
+	if !*halfClose {
+		got := make([]byte, len(*msg))
+		if _, err := io.ReadFull(r, got); err != nil {
+			return fmt.Errorf("reading %d bytes back: %w", len(got), err)
+		}
+		fmt.Print(string(got))
+		return nil
 	}
 	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
 		return fmt.Errorf("half-closing: %w", err)
