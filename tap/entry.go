@@ -47,9 +47,12 @@ type Entry struct {
 	UpstreamHost  string
 	// UpstreamCluster is Envoy's cluster name, e.g. inbound|8080|http.
 	UpstreamCluster string
-	// Namespace, App, Version and Pod are the workload identity the
-	// bootstrap was rendered with (Pod may be a generateName prefix).
+	// Namespace, App, Version and Pod identify the pod whose sidecar
+	// wrote the line.
 	Namespace, App, Version, Pod string
+	// SourceWorkload and DestinationWorkload ("app.namespace") name the
+	// other side when its sidecar told (newer sidecars only).
+	SourceWorkload, DestinationWorkload string
 
 	// Raw is the line as Envoy wrote it.
 	Raw json.RawMessage
@@ -74,23 +77,25 @@ func Parse(line []byte) (Entry, error) {
 	}
 	r := reader{fields: fields}
 	e := Entry{
-		Direction:       Direction(r.str("direction")),
-		Method:          r.str("method"),
-		Path:            r.str("path"),
-		Authority:       r.str("authority"),
-		Protocol:        r.str("protocol"),
-		ResponseCode:    int(r.num("response_code")),
-		GRPCStatus:      r.str("grpc_status"),
-		ResponseFlags:   r.str("response_flags"),
-		Duration:        time.Duration(r.num("duration")) * time.Millisecond,
-		RequestID:       r.str("request_id"),
-		UpstreamHost:    r.str("upstream_host"),
-		UpstreamCluster: r.str("upstream_cluster"),
-		Namespace:       r.str("namespace"),
-		App:             r.str("app"),
-		Version:         r.str("version"),
-		Pod:             r.str("pod"),
-		Raw:             json.RawMessage(bytes.Clone(line)),
+		Direction:           Direction(r.str("direction")),
+		Method:              r.str("method"),
+		Path:                r.str("path"),
+		Authority:           r.str("authority"),
+		Protocol:            r.str("protocol"),
+		ResponseCode:        int(r.num("response_code")),
+		GRPCStatus:          r.str("grpc_status"),
+		ResponseFlags:       r.str("response_flags"),
+		Duration:            time.Duration(r.num("duration")) * time.Millisecond,
+		RequestID:           r.str("request_id"),
+		UpstreamHost:        r.str("upstream_host"),
+		UpstreamCluster:     r.str("upstream_cluster"),
+		Namespace:           r.str("namespace"),
+		App:                 r.str("app"),
+		Version:             r.str("version"),
+		Pod:                 r.str("pod"),
+		SourceWorkload:      r.str("source_workload"),
+		DestinationWorkload: r.str("destination_workload"),
+		Raw:                 json.RawMessage(bytes.Clone(line)),
 	}
 	if s := r.str("start_time"); s != "" {
 		t, err := time.Parse(time.RFC3339Nano, s)

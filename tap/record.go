@@ -35,6 +35,9 @@ type Peer struct {
 	Pod       string `json:"pod,omitempty"`
 	App       string `json:"app,omitempty"`
 	Version   string `json:"version,omitempty"`
+	// Workload is "app.namespace" as the other side's sidecar reported it,
+	// when this side's sidecar was not seen.
+	Workload string `json:"workload,omitempty"`
 	// Address is the upstream host:port the client's sidecar connected to.
 	Address string `json:"address,omitempty"`
 }
@@ -59,10 +62,13 @@ func NewRecord(r Request) Record {
 	}
 	if o := r.Outbound; o != nil {
 		rec.Source = peerOf(o)
-		rec.Destination = &Peer{Address: o.UpstreamHost}
+		rec.Destination = &Peer{Workload: o.DestinationWorkload, Address: o.UpstreamHost}
 		rec.Outbound = o.Raw
 	}
 	if in := r.Inbound; in != nil {
+		if rec.Source == nil && in.SourceWorkload != "" {
+			rec.Source = &Peer{Workload: in.SourceWorkload}
+		}
 		dst := peerOf(in)
 		if rec.Destination != nil {
 			dst.Address = rec.Destination.Address

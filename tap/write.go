@@ -1,6 +1,7 @@
 package tap
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -71,15 +72,14 @@ func (t *TableWriter) Write(r Request) error {
 		}
 		when = f.StartTime.In(loc).Format("15:04:05.000")
 	}
+	// A pod when its sidecar was seen, else the workload the other
+	// sidecar reported, else (for a destination) the address.
 	from, to := "-", "-"
-	if rec.Source != nil {
-		from = rec.Source.Pod
+	if s := rec.Source; s != nil {
+		from = cmp.Or(s.Pod, s.Workload, "-")
 	}
 	if d := rec.Destination; d != nil {
-		to = d.Address
-		if r.Inbound != nil {
-			to = d.Pod
-		}
+		to = cmp.Or(d.Pod, d.Workload, d.Address, "-")
 	}
 	return t.line([]cell{
 		{text: when, style: dim},

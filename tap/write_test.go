@@ -2,6 +2,7 @@ package tap
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -65,4 +66,48 @@ func TestJSONWriterPrintsOneObjectPerRequest(t *testing.T) {
 		}
 	}
 	golden.Assert(t, "testdata/shop.json.golden", b.Bytes())
+}
+
+// TestOneSidedRequestsNameTheOtherWorkload: with one side seen (a
+// deploy/ or pod/ target), FROM and TO fall back to the workload the other
+// side's sidecar reported (source_workload, destination_workload), then to
+// the address. The lines are real, from sidecars that report workloads.
+func TestOneSidedRequestsNameTheOtherWorkload(t *testing.T) {
+	es := entries(t, "current.log", serverPod)
+	es[2].Source, es[3].Source = clientPod, clientPod
+	tests := map[string]struct {
+		entry    Entry
+		from, to string
+	}{
+		"an inbound request from a pod with a sidecar": {es[0], "client.shop", serverPod.Name},
+		"an inbound request from a caller without one": {es[1], "", serverPod.Name},
+		"an outbound request to a pod with a sidecar":  {es[2], clientPod.Name, "server.shop"},
+		"an outbound request nothing answered":         {es[3], clientPod.Name, ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			rec := NewRecord(single(tc.entry))
+			var from, to string
+			if rec.Source != nil {
+				from = cmp.Or(rec.Source.Pod, rec.Source.Workload)
+			}
+			if rec.Destination != nil {
+				to = cmp.Or(rec.Destination.Pod, rec.Destination.Workload)
+			}
+			if from != tc.from || to != tc.to {
+				t.Errorf("from %q to %q, want from %q to %q", from, to, tc.from, tc.to)
+			}
+		})
+	}
+	t.Run("the table shows them", func(t *testing.T) {
+		var b bytes.Buffer
+		w := NewTableWriter(&b, false)
+		w.Location = time.UTC
+		for _, e := range es {
+			if err := w.Write(single(e)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		golden.Assert(t, "testdata/current.golden", b.Bytes())
+	})
 }
