@@ -10,13 +10,6 @@ import (
 	"github.com/planeless/planeless/tests/harness"
 )
 
-// Result is what TestBench writes to $BENCH_DATAPLANE.
-type Result struct {
-	Config  Config       `json:"config"`
-	Paths   []PathResult `json:"paths"`
-	Startup Startup      `json:"startup"`
-}
-
 // TestBench is `make bench`'s data-plane and start-up part; it only runs
 // when BENCH_DATAPLANE names the JSON file to write (BENCH_QUICK=1 for
 // short runs).

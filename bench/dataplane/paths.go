@@ -176,7 +176,11 @@ func envoyCopy(t testing.TB, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dst := filepath.Join(dir, "envoy-bench")
+	// Named envoy, so that its process is called envoy.
+	if err := os.Mkdir(filepath.Join(dir, "bench-envoy"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, "bench-envoy", "envoy")
 	data, err := os.ReadFile(src)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,197 @@
+// Command bench is `make bench`: it runs every measurement of issue 6 in
+// one go and writes report.json and report.md into -out.
+//
+//  1. admission: the Go benchmarks of bench/workload (mutate path, render,
+//     scale), then webhook.Serve and its TLS baseline under load;
+//  2. data plane and 3. start-up: TestBench of bench/dataplane, on the
+//     network-namespace harness (root);
+//  4. scale: the render benchmarks for 1, 10 and 100 ports.
+//
+// BENCH_QUICK=1 (or -quick) shortens every run.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/planeless/planeless/bench/admission"
+	"github.com/planeless/planeless/bench/dataplane"
+	"github.com/planeless/planeless/bench/report"
+	"github.com/planeless/planeless/bench/workload"
+	"github.com/planeless/planeless/tests/need"
+)
+
+func main() {
+	out := flag.String("out", "bench/results", "folder for report.json and report.md")
+	quick := flag.Bool("quick", os.Getenv("BENCH_QUICK") == "1", "short runs (also BENCH_QUICK=1)")
+	testing.Init()
+	flag.Parse()
+	if err := run(*out, *quick); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(out string, quick bool) error {
+	start := time.Now()
+	root := need.RepoRoot()
+	work, err := os.MkdirTemp("", "planeless-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	r := &report.Report{Quick: quick, Generated: start.UTC().Format(time.RFC3339), Skipped: map[string]string{}}
+	r.Machine = machine()
+
+	step("Go benchmarks of the admission path")
+	if r.Benchmarks, err = goBenchmarks(root, quick); err != nil {
+		return err
+	}
+
+	step("webhook and baseline under TLS load")
+	if r.Admission, err = admissionLoad(root, work, quick); err != nil {
+		return err
+	}
+
+	step("data plane and start-up (network namespaces)")
+	dp, err := dataPlane(root, work, quick)
+	if err != nil {
+		r.Skipped["the data plane and start-up"] = err.Error()
+		fmt.Fprintln(os.Stderr, "bench: data plane:", err)
+	} else {
+		r.DataPlane = dp
+		r.Ratios = report.Ratios(dp)
+	}
+
+	r.Machine.LoadAvgEnd = loadAverage()
+	r.Seconds = time.Since(start).Seconds()
+	report.Evaluate(r)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "report.json"), append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, "report.md"), []byte(report.Markdown(r)), 0o644); err != nil {
+		return err
+	}
+	step(fmt.Sprintf("wrote %s/report.md and report.json in %.0f s", out, r.Seconds))
+	if len(r.Skipped) > 0 {
+		return fmt.Errorf("parts were not measured: %v", r.Skipped)
+	}
+	return nil
+}
+
+func step(s string) { fmt.Fprintf(os.Stderr, "==> %s %s\n", time.Now().Format("15:04:05"), s) }
+
+func goBenchmarks(root string, quick bool) ([]report.Benchmark, error) {
+	benchtime := "2s"
+	if quick {
+		benchtime = "300ms"
+	}
+	if err := flag.Set("test.benchtime", benchtime); err != nil {
+		return nil, err
+	}
+	cases, err := workload.Cases(root)
+	if err != nil {
+		return nil, err
+	}
+	var out []report.Benchmark
+	for _, c := range cases {
+		res := testing.Benchmark(c.Run)
+		if res.N == 0 {
+			return nil, fmt.Errorf("benchmark %s failed", c.Name)
+		}
+		b := report.Benchmark{
+			Name: c.Name, Iterations: res.N, NsPerOp: float64(res.T.Nanoseconds()) / float64(res.N),
+			BytesPerOp: res.AllocedBytesPerOp(), AllocsPerOp: res.AllocsPerOp(),
+			BootstrapBytes: int(res.Extra[workload.BootstrapBytesUnit]),
+		}
+		fmt.Fprintf(os.Stderr, "    %-40s %12.0f ns/op %10d B/op %8d allocs/op\n", b.Name, b.NsPerOp, b.BytesPerOp, b.AllocsPerOp)
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func admissionLoad(root, work string, quick bool) (report.AdmissionLoad, error) {
+	a := report.AdmissionLoad{Reviews: 10000, Warmup: 500, Pod: "the emojivoto web pod (tests/corpus/emojivoto.yaml)"}
+	if quick {
+		a.Reviews, a.Warmup = 1000, 100
+	}
+	pod, err := workload.Emojivoto(root)
+	if err != nil {
+		return a, err
+	}
+	bin := filepath.Join(work, "webhookd")
+	if err := goBuild(root, bin, "./bench/cmd/webhookd"); err != nil {
+		return a, err
+	}
+	dir := filepath.Join(work, "admission")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return a, err
+	}
+	a.Levels, err = admission.Run(context.Background(), admission.Config{
+		Webhookd: bin, Dir: dir, Pod: pod,
+		Concurrency: []int{1, 8, 64}, Reviews: a.Reviews, Warmup: a.Warmup,
+	})
+	for _, l := range a.Levels {
+		fmt.Fprintf(os.Stderr, "    concurrency %2d: baseline %.0f/s p99 %.2f ms, planeless %.0f/s p99 %.2f ms (p99 ratio %.2f)\n",
+			l.Concurrency, l.Baseline.Throughput, l.Baseline.Latency.P99, l.Planeless.Throughput, l.Planeless.Latency.P99, l.Ratio.P99)
+	}
+	return a, err
+}
+
+func dataPlane(root, work string, quick bool) (*dataplane.Result, error) {
+	file := filepath.Join(work, "dataplane.json")
+	logFile := filepath.Join(os.TempDir(), "planeless-bench-dataplane.log")
+	log, err := os.Create(logFile)
+	if err != nil {
+		return nil, err
+	}
+	defer log.Close()
+	cmd := exec.Command("go", "test", "-count=1", "-timeout", "15m", "-run", "^TestBench$", "-v", "./bench/dataplane")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "BENCH_DATAPLANE="+file)
+	if quick {
+		cmd.Env = append(cmd.Env, "BENCH_QUICK=1")
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("go test ./bench/dataplane: %w (log: %s)", err, logFile)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("TestBench wrote no result (skipped? log: %s): %w", logFile, err)
+	}
+	var r dataplane.Result
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, err
+	}
+	for _, p := range r.Paths {
+		fmt.Fprintf(os.Stderr, "    %-14s HTTP p99 %.2f ms, max %.0f/s; gRPC p99 %.2f ms, max %.0f/s\n", p.Name,
+			p.HTTPFixed.Latency.P99, p.HTTPMax.Throughput, p.GRPCFixed.Latency.P99, p.GRPCMax.Throughput)
+	}
+	return &r, nil
+}
+
+func goBuild(root, out, pkg string) error {
+	cmd := exec.Command("go", "build", "-o", out, pkg)
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w: %s", pkg, err, strings.TrimSpace(string(b)))
+	}
+	return nil
+}
