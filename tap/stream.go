@@ -242,12 +242,17 @@ func (s *Streamer) follow(ctx context.Context, ref PodRef, containerID string, i
 		defer s.wg.Done()
 		defer cancel()
 		onlyNew := initial
+		reported := "" // the last failure told, so a retry loop tells it once
 		for {
 			err := s.stream(ctx, ref, onlyNew, lines)
 			if ctx.Err() != nil {
 				return
 			}
-			if err != nil {
+			switch {
+			case err == nil:
+				reported = ""
+			case err.Error() != reported:
+				reported = err.Error()
 				s.event(Event{Kind: StreamFailed, Pod: ref, Err: err})
 			}
 			select {
