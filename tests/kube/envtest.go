@@ -3,12 +3,17 @@ package kube
 import (
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
 )
+
+var setLogger sync.Once
 
 // Cluster is a running control plane: a real kube-apiserver and etcd.
 type Cluster struct {
@@ -26,6 +31,9 @@ type Cluster struct {
 // ends.
 func Start(t testing.TB) *Cluster {
 	t.Helper()
+	// controller-runtime (envtest, managers under test) logs through this;
+	// errors still print, chatter does not.
+	setLogger.Do(func() { ctrllog.SetLogger(klog.NewKlogr().V(1)) })
 	env := &envtest.Environment{BinaryAssetsDirectory: Assets(t)}
 	cfg, err := env.Start()
 	if err != nil {
