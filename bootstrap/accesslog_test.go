@@ -64,17 +64,22 @@ func TestAccessLogFormats(t *testing.T) {
 	t.Parallel()
 	tests := map[string]struct {
 		format string
-		check  func(t *testing.T, out string)
+		check  func(t *testing.T, e *envoyProcess)
 	}{
 		"text writes the same fields as key=value pairs, in order": {
 			format: "text",
-			check: func(t *testing.T, out string) {
-				// The inbound side finishes first; take the outbound line.
+			check: func(t *testing.T, e *envoyProcess) {
+				// The inbound side finishes first; wait for the outbound line.
 				var line string
-				for l := range strings.Lines(out) {
-					if strings.Contains(l, " direction=outbound ") {
-						line = strings.TrimSpace(l)
+				for deadline := time.Now().Add(30 * time.Second); line == "" && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+					for l := range strings.Lines(e.stdout.String()) {
+						if strings.Contains(l, " direction=outbound ") {
+							line = strings.TrimSpace(l)
+						}
 					}
+				}
+				if line == "" {
+					t.Fatalf("no outbound line in %q", e.stdout.String())
 				}
 				var keys []string
 				for _, pair := range strings.Fields(line) {
@@ -100,8 +105,11 @@ func TestAccessLogFormats(t *testing.T) {
 		},
 		"off writes nothing": {
 			format: "off",
-			check: func(t *testing.T, out string) {
-				if out != "" {
+			check: func(t *testing.T, e *envoyProcess) {
+				// Both sides counted the request, so both would have logged
+				// it by now; give stdout a few flush intervals.
+				time.Sleep(time.Second)
+				if out := e.stdout.String(); out != "" {
 					t.Errorf("Envoy printed %q", out)
 				}
 			},
@@ -113,14 +121,12 @@ func TestAccessLogFormats(t *testing.T) {
 			app := statusApp(t)
 			d, e := meshEnvoy(t, app, withAnnotation(spec.Prefix+"access-log", tc.format))
 			send(t, http.DefaultClient, d.Ports.Outbound, fmt.Sprintf("127.0.0.2:%d", app), "/hello", "text/plain")
-			// The request is counted once both sides logged it; then one
-			// more flush interval for stdout.
-			deadline := time.Now().Add(10 * time.Second)
+			// The request is counted once both sides logged it.
+			deadline := time.Now().Add(30 * time.Second)
 			for scrape(t, d.Ports.Stats).Sum(bootstrap.RequestsMetric, nil) < 2 && time.Now().Before(deadline) {
 				time.Sleep(100 * time.Millisecond)
 			}
-			time.Sleep(300 * time.Millisecond)
-			tc.check(t, e.stdout.String())
+			tc.check(t, e)
 		})
 	}
 }

@@ -280,7 +280,7 @@ func contains(list []string, s string) bool {
 // which match is true, and returns it.
 func waitForLogLine(t *testing.T, e *envoyProcess, match func(map[string]any) bool) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		for _, l := range accessLogLines(t, e.stdout.String()) {
 			if match(l) {
@@ -288,7 +288,7 @@ func waitForLogLine(t *testing.T, e *envoyProcess, match func(map[string]any) bo
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no matching access log line after 20s in:\n%s", e.stdout.String())
+			t.Fatalf("no matching access log line after 60s in:\n%s", e.stdout.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -34,7 +34,7 @@ func TestShippedPromQLUsesRealMetricNames(t *testing.T) {
 	send(t, http.DefaultClient, d.Ports.Outbound, dest, "/fail?status=500", "text/plain")
 	send(t, h2c(), d.Ports.Outbound, dest, "/svc.Echo/Say?grpc=14", "application/grpc")
 	var m harness.Metrics
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		m = scrape(t, d.Ports.Stats)
 		if m.Sum(bootstrap.RequestDurationMetric+"_count", nil) >= 6 || time.Now().After(deadline) {
