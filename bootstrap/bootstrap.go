@@ -29,7 +29,7 @@ func Build(s *spec.Spec) (*bootstrapv3.Bootstrap, error) {
 
 	b := &bootstrapv3.Bootstrap{
 		Node: &corev3.Node{
-			Id:      s.Workload.Name + "." + s.Workload.Namespace,
+			Id: s.Workload.Name + "." + s.Workload.Namespace,
 			// The workload: Zipkin spans take their service name from it.
 			Cluster: workloadOf(s),
 		},
