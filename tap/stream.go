@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -97,7 +98,7 @@ type sidecarState struct {
 }
 
 // Run sends the lines of every followed log to lines until ctx ends, then
-// waits for its followers and returns nil. It returns an error at once
+// waits for its followers and returns nil; a Streamer runs once. It returns an error at once
 // when the target cannot be resolved or its pods cannot be listed.
 func (s *Streamer) Run(ctx context.Context, lines chan<- Line) error {
 	if s.Container == "" {
@@ -212,12 +213,12 @@ func (s *Streamer) sync(ctx context.Context, p *corev1.Pod, initial bool, lines 
 
 func (s *Streamer) sidecarOf(p *corev1.Pod) sidecarState {
 	st := sidecarState{finished: p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed}
-	for _, c := range append(p.Spec.InitContainers, p.Spec.Containers...) {
+	for _, c := range slices.Concat(p.Spec.InitContainers, p.Spec.Containers) {
 		if c.Name == s.Container {
 			st.present = true
 		}
 	}
-	for _, cs := range append(p.Status.InitContainerStatuses, p.Status.ContainerStatuses...) {
+	for _, cs := range slices.Concat(p.Status.InitContainerStatuses, p.Status.ContainerStatuses) {
 		if cs.Name == s.Container {
 			st.running = cs.State.Running != nil
 			st.containerID = cs.ContainerID
