@@ -9,6 +9,13 @@
 // protocol through to its original destination. Render returns the same
 // bootstrap as deterministic YAML, the form Envoy reads with -c.
 //
+// Every HTTP connection manager also carries what users come for: the
+// access log line (AccessLogFields, accesslog.go), the request metrics per
+// destination and outcome (requestmetrics.go), gRPC status counting
+// (grpcstats.go) and, when the pod asks, tracing to a Zipkin or OTLP
+// collector (tracing.go). Stats tags (stats.go) stamp every metric with the
+// pod's namespace, app and version.
+//
 // Every typed config is validated with its generated ValidateAll before it
 // is packed into an Any, because validation does not descend into Any; the
 // packed types are linked into the binary so protojson can print them.
