@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -286,3 +288,27 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 func dryRun() metav1.CreateOptions { return metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}} }
+
+// admissions reads planeless_admissions_total{result=...} from the webhook.
+func (w *webhookProcess) admissions(t *testing.T, result string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + w.metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatalf("scraping the webhook: %v", err)
+	}
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatalf("parsing the webhook's metrics: %v", err)
+	}
+	for _, m := range families["planeless_admissions_total"].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == "result" && l.GetValue() == result {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("the webhook exports no planeless_admissions_total{result=%q}", result)
+	return 0
+}
