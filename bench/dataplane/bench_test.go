@@ -18,22 +18,23 @@ func TestBench(t *testing.T) {
 	if out == "" {
 		t.Skip("set BENCH_DATAPLANE=<file> to run the data-plane benchmark (make bench does)")
 	}
-	c := Config{Rate: 1000, Connections: 16, Fixed: 20 * time.Second, Max: 10 * time.Second}
+	c := Config{Rate: 1000, Connections: 16, Fixed: 21 * time.Second, Max: 10 * time.Second, Rounds: 3}
 	runs := 5
 	if os.Getenv("BENCH_QUICK") == "1" {
-		c.Fixed, c.Max, runs = 5*time.Second, 3*time.Second, 3
+		c.Fixed, c.Max, c.Rounds, runs = 4*time.Second, 3*time.Second, 2, 3
 	}
 	b := Setup(t)
 	res := Result{Config: c}
-	for _, p := range b.Paths {
-		r, err := b.Measure(t.Context(), p, c)
-		if err != nil {
-			t.Fatal(err)
-		}
+	results, err := b.MeasureAll(t.Context(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		p := r
 		t.Logf("%s: http p50 %.3f ms p99 %.3f ms, max %.0f rps; grpc p50 %.3f ms p99 %.3f ms, max %.0f rps",
 			p.Name, r.HTTPFixed.Latency.P50, r.HTTPFixed.Latency.P99, r.HTTPMax.Throughput,
 			r.GRPCFixed.Latency.P50, r.GRPCFixed.Latency.P99, r.GRPCMax.Throughput)
-		res.Paths = append(res.Paths, r)
+		res.Paths = append(res.Paths, p)
 	}
 	s, err := b.MeasureStartup(t, runs)
 	if err != nil {

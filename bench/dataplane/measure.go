@@ -3,6 +3,7 @@ package dataplane
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/planeless/planeless/bench/load"
@@ -20,6 +21,8 @@ type Config struct {
 	// Fixed is the length of each fixed-rate run, Max of each saturation
 	// run.
 	Fixed, Max time.Duration
+	// Rounds splits each fixed-rate run into this many rounds.
+	Rounds int `json:"rounds"`
 }
 
 // PathResult is one path measured.
@@ -50,72 +53,142 @@ type Sidecar struct {
 	pid            int
 }
 
-// Measure runs every load against path p.
-func (b *Bench) Measure(ctx context.Context, p *Path, c Config) (PathResult, error) {
-	r := PathResult{Name: p.Name}
-	if p.Name != Direct {
+// MeasureAll runs every load against every path. Each kind of load runs on
+// the paths one after the other, and the fixed-rate runs are split into
+// c.Rounds rounds that alternate between paths, so that whatever else the
+// machine does hits all paths alike; a fixed-rate result is the sum of its
+// rounds' counts with the median of their percentiles.
+func (b *Bench) MeasureAll(ctx context.Context, c Config) ([]PathResult, error) {
+	results := make([]PathResult, len(b.Paths))
+	for i, p := range b.Paths {
+		r := &results[i]
+		r.Name = p.Name
+		if p.Name == Direct {
+			continue
+		}
 		for _, sc := range []struct {
 			role string
 			pod  *harness.Pod
 		}{{"client", p.Client}, {"server", p.Server}} {
 			pid, err := EnvoyPID(ctx, sc.pod)
 			if err != nil {
-				return r, err
+				return nil, err
 			}
 			mem, err := proc.MemoryOf(pid)
 			if err != nil {
-				return r, err
+				return nil, err
 			}
 			r.Sidecars = append(r.Sidecars, Sidecar{Role: sc.role, pid: pid, IdleRSSBytes: mem.RSS})
 		}
 	}
 	// Warm up: connections, the forward proxy's DNS cache, Envoy's
 	// per-worker state.
-	for _, mode := range []string{"http", "grpc"} {
-		w, err := b.Benchload(ctx, p, mode, c.Rate, c.Connections, int(c.Rate/2), time.Minute)
-		if err != nil {
-			return r, err
-		}
-		if w.Errors > 0 {
-			return r, fmt.Errorf("%s: %s warm-up: %d errors, first: %s", p.Name, mode, w.Errors, w.FirstError)
+	for _, p := range b.Paths {
+		for _, mode := range []string{"http", "grpc"} {
+			w, err := b.Benchload(ctx, p, mode, c.Rate, c.Connections, int(c.Rate/2), time.Minute)
+			if err != nil {
+				return nil, err
+			}
+			if w.Errors > 0 {
+				return nil, fmt.Errorf("%s: %s warm-up: %d errors, first: %s", p.Name, mode, w.Errors, w.FirstError)
+			}
 		}
 	}
 
-	var err error
-	for _, run := range []struct {
-		mode string
-		dst  *load.Result
-		cpu  func(*Sidecar) *float64
-	}{
-		{"http", &r.HTTPFixed, func(s *Sidecar) *float64 { return &s.HTTPCPUPer1000 }},
-		{"grpc", &r.GRPCFixed, func(s *Sidecar) *float64 { return &s.GRPCCPUPer1000 }},
-	} {
-		before := b.cpu(r.Sidecars)
-		if *run.dst, err = b.Benchload(ctx, p, run.mode, c.Rate, c.Connections, 0, c.Fixed); err != nil {
-			return r, err
-		}
-		after := b.cpu(r.Sidecars)
-		for i := range r.Sidecars {
-			if run.dst.Sent > 0 {
-				*run.cpu(&r.Sidecars[i]) = (after[i] - before[i]) / float64(run.dst.Sent) * 1000
+	rounds := max(1, c.Rounds)
+	for _, mode := range []string{"http", "grpc"} {
+		perPath := make([][]load.Result, len(b.Paths))
+		cpu := make([][]float64, len(b.Paths))
+		for round := range rounds {
+			for k := range b.Paths {
+				// Alternate the order, so no path always runs first.
+				i := k
+				if round%2 == 1 {
+					i = len(b.Paths) - 1 - k
+				}
+				p, r := b.Paths[i], &results[i]
+				before := b.cpu(r.Sidecars)
+				res, err := b.Benchload(ctx, p, mode, c.Rate, c.Connections, 0, c.Fixed/time.Duration(rounds))
+				if err != nil {
+					return nil, err
+				}
+				after := b.cpu(r.Sidecars)
+				if cpu[i] == nil {
+					cpu[i] = make([]float64, len(r.Sidecars))
+				}
+				for j := range after {
+					cpu[i][j] += after[j] - before[j]
+				}
+				perPath[i] = append(perPath[i], res)
+				b.sampleRSS(r.Sidecars)
 			}
+		}
+		for i := range b.Paths {
+			r := &results[i]
+			merged := merge(perPath[i])
+			for j := range r.Sidecars {
+				per1000 := cpu[i][j] / float64(max(1, merged.Sent)) * 1000
+				if mode == "http" {
+					r.Sidecars[j].HTTPCPUPer1000 = per1000
+				} else {
+					r.Sidecars[j].GRPCCPUPer1000 = per1000
+				}
+			}
+			if mode == "http" {
+				r.HTTPFixed = merged
+			} else {
+				r.GRPCFixed = merged
+			}
+		}
+	}
+	for i, p := range b.Paths {
+		r := &results[i]
+		var err error
+		if r.HTTPMax, err = b.Wrk(ctx, p, c.Connections, c.Max); err != nil {
+			return nil, err
 		}
 		b.sampleRSS(r.Sidecars)
 	}
-	if r.HTTPMax, err = b.Wrk(ctx, p, c.Connections, c.Max); err != nil {
-		return r, err
+	for i, p := range b.Paths {
+		r := &results[i]
+		var err error
+		if r.GRPCMax, err = b.Benchload(ctx, p, "grpc", 0, c.Connections, 0, c.Max); err != nil {
+			return nil, err
+		}
+		b.sampleRSS(r.Sidecars)
 	}
-	b.sampleRSS(r.Sidecars)
-	if r.GRPCMax, err = b.Benchload(ctx, p, "grpc", 0, c.Connections, 0, c.Max); err != nil {
-		return r, err
-	}
-	b.sampleRSS(r.Sidecars)
-	for i := range r.Sidecars {
-		if mem, err := proc.MemoryOf(r.Sidecars[i].pid); err == nil {
-			r.Sidecars[i].PeakRSSBytes = mem.Peak
+	for i := range results {
+		for j := range results[i].Sidecars {
+			if mem, err := proc.MemoryOf(results[i].Sidecars[j].pid); err == nil {
+				results[i].Sidecars[j].PeakRSSBytes = mem.Peak
+			}
 		}
 	}
-	return r, nil
+	return results, nil
+}
+
+// merge sums the rounds' counts and takes the median of their latencies.
+func merge(rounds []load.Result) load.Result {
+	if len(rounds) == 0 {
+		return load.Result{}
+	}
+	out := rounds[0]
+	out.Sent, out.OK, out.Errors, out.Seconds = 0, 0, 0, 0
+	var p50, p90, p99, mean, maxes []float64
+	for _, r := range rounds {
+		out.Sent += r.Sent
+		out.OK += r.OK
+		out.Errors += r.Errors
+		out.Seconds += r.Seconds
+		if out.FirstError == "" {
+			out.FirstError = r.FirstError
+		}
+		p50, p90, p99 = append(p50, r.Latency.P50), append(p90, r.Latency.P90), append(p99, r.Latency.P99)
+		mean, maxes = append(mean, r.Latency.Mean), append(maxes, r.Latency.Max)
+	}
+	out.Throughput = float64(out.OK) / out.Seconds
+	out.Latency = load.Latency{P50: median(p50), P90: median(p90), P99: median(p99), Mean: median(mean), Max: slices.Max(maxes)}
+	return out
 }
 
 func (b *Bench) cpu(ss []Sidecar) []float64 {

@@ -25,6 +25,9 @@ const (
 	Direct       = "direct"
 	Planeless    = "planeless"
 	EnvoyQuickly = "envoy-quickly"
+	// PlanelessNoLog is planeless with planeless.dev/access-log: "off",
+	// which isolates the cost of the per-request access log.
+	PlanelessNoLog = "planeless-no-access-log"
 )
 
 // Path is one way from the client's app to the server's app.
@@ -74,13 +77,17 @@ func Setup(t testing.TB) *Bench {
 	pl.Server = b.H.Start(t, injected["p-server"], harness.PodOptions{Apps: map[string][]string{"web": appArgs("p-server")}})
 	pl.Client = b.H.Start(t, injected["p-client"], harness.PodOptions{Apps: map[string][]string{"web": {"rest", "-listen", ":8081"}}})
 
+	nl := &Path{Name: PlanelessNoLog, URL: "http://n-server:8080/", Target: "n-server:8080"}
+	nl.Server = b.H.Start(t, injected["n-server"], harness.PodOptions{Apps: map[string][]string{"web": appArgs("n-server")}})
+	nl.Client = b.H.Start(t, injected["n-client"], harness.PodOptions{Apps: map[string][]string{"web": {"rest", "-listen", ":8081"}}})
+
 	eq := &Path{Name: EnvoyQuickly, URL: "http://q-server:8080/", Target: "q-server:8080"}
 	eq.Server = b.H.Plain(t, "q-server", harness.PodOptions{Apps: map[string][]string{"web": appArgs("q-server")}})
 	eq.Client = b.H.Plain(t, "q-client", harness.PodOptions{})
 	for _, p := range []*harness.Pod{eq.Server, eq.Client} {
 		b.startEnvoyQuickly(t, p)
 	}
-	b.Paths = []*Path{direct, pl, eq}
+	b.Paths = []*Path{direct, pl, nl, eq}
 	return b
 }
 

@@ -31,7 +31,7 @@ func (c Counts) Sub(o Counts) Counts {
 func (b *Bench) Count(t testing.TB, p *Path) (Counts, error) {
 	t.Helper()
 	switch p.Name {
-	case Planeless:
+	case Planeless, PlanelessNoLog:
 		client, server := p.Client.Stats(t), p.Server.Stats(t)
 		return Counts{
 			ClientOut:  client.Sum("envoy_http_downstream_rq_total", map[string]string{"envoy_http_conn_manager_prefix": "outbound_http"}),

@@ -113,11 +113,13 @@ func dataPlaneSection(p printer, r *Report) {
 	p("Pods are network namespaces on this machine (`tests/harness`): the client's app is the load generator, the")
 	p("server's app is `tests/apps/testapp rest -grpc` (REST echo and gRPC on one port, 8080). Three paths:")
 	p("**direct** (no sidecars), **planeless** (both pods injected by `planeless inject`: `planeless init` rules,")
-	p("Envoy with the rendered bootstrap, as UID 1337) and **envoy-quickly** (its proxy-init rules and its Envoy")
+	p("Envoy with the rendered bootstrap, as UID 1337; its default JSON access log on), **planeless-no-access-log**")
+	p("(the same with `planeless.dev/access-log: \"off\"`, to show what the log costs) and **envoy-quickly** (its proxy-init rules and its Envoy")
 	p("configuration translated to v3, `bench/envoyquickly/`, with the same Envoy binary and the same")
 	p("`--concurrency 2`). HTTP/1.1: keep-alive POSTs of a 1 KiB body echoed back; gRPC: unary calls with a 1 KiB")
-	p("payload. Fixed rate: %.0f requests/s for %s, open-loop over %d connections, latency measured from when each", c.Rate, c.Fixed, c.Connections)
-	p("request was due (Go generator, `bench/cmd/benchload`). Saturation: `wrk -t2 -c%d` for HTTP and %d closed-loop", c.Connections, c.Connections)
+	p("payload. Fixed rate: %.0f requests/s for %s in %d rounds that alternate between the paths, open-loop over %d", c.Rate, c.Fixed, max(1, c.Rounds), c.Connections)
+	p("connections, latency measured from when each request was due (Go generator, `bench/cmd/benchload`); counts")
+	p("are summed over the rounds, percentiles are the median of the rounds'. Saturation: `wrk -t2 -c%d` for HTTP and %d closed-loop", c.Connections, c.Connections)
 	p("gRPC workers, %s each. All processes share the machine's %d cores.", c.Max, r.Machine.Cores)
 	p("")
 	p("### Latency at %.0f requests/s", c.Rate)
@@ -166,16 +168,23 @@ func dataPlaneSection(p printer, r *Report) {
 			p("| %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s |", name, x.HTTPP50, x.HTTPP90, x.HTTPP99,
 				x.GRPCP50, x.GRPCP90, x.GRPCP99, x.HTTPMaxRPS, x.GRPCMaxRPS, cpu, rss)
 		}
-		for _, name := range []string{dataplane.Planeless, dataplane.EnvoyQuickly} {
-			if x, ok := q.ToDirect[name]; ok {
-				row(name+" / direct", x, false)
+		for _, x := range dp.Paths {
+			if ratio, ok := q.ToDirect[x.Name]; ok {
+				row(x.Name+" / direct", ratio, false)
 			}
 		}
 		row("planeless / envoy-quickly", q.PlanelessEnvoyQuickly, true)
+		if dp.Path(dataplane.PlanelessNoLog) != nil {
+			row("planeless-no-access-log / envoy-quickly", q.NoLogEnvoyQuickly, true)
+		}
 		p("")
-		p("Added p99 over direct at %.0f rps: planeless %+.2f ms HTTP, %+.2f ms gRPC; envoy-quickly %+.2f ms HTTP, %+.2f ms gRPC.",
-			c.Rate, q.AddedHTTPP99MS[dataplane.Planeless], q.AddedGRPCP99MS[dataplane.Planeless],
-			q.AddedHTTPP99MS[dataplane.EnvoyQuickly], q.AddedGRPCP99MS[dataplane.EnvoyQuickly])
+		p("Added p99 over direct at %.0f rps:", c.Rate)
+		p("")
+		for _, x := range dp.Paths {
+			if _, ok := q.ToDirect[x.Name]; ok {
+				p("- %s: %+.2f ms HTTP, %+.2f ms gRPC", x.Name, q.AddedHTTPP99MS[x.Name], q.AddedGRPCP99MS[x.Name])
+			}
+		}
 		p("")
 	}
 }

@@ -29,6 +29,11 @@ func Ratios(r *dataplane.Result) *DataPlaneRatios {
 		out.PlanelessEnvoyQuickly.CPUPer1000 = div(MeanCPU(pl), MeanCPU(eq))
 		out.PlanelessEnvoyQuickly.IdleRSS = div(MeanIdleRSS(pl), MeanIdleRSS(eq))
 	}
+	if nl := r.Path(dataplane.PlanelessNoLog); nl != nil && eq != nil {
+		out.NoLogEnvoyQuickly = ratio(nl, eq)
+		out.NoLogEnvoyQuickly.CPUPer1000 = div(MeanCPU(nl), MeanCPU(eq))
+		out.NoLogEnvoyQuickly.IdleRSS = div(MeanIdleRSS(nl), MeanIdleRSS(eq))
+	}
 	return out
 }
 

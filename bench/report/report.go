@@ -64,6 +64,9 @@ type Target struct {
 type DataPlaneRatios struct {
 	ToDirect              map[string]PathRatio `json:"to_direct"`
 	PlanelessEnvoyQuickly PathRatio            `json:"planeless_to_envoy_quickly"`
+	// NoLogEnvoyQuickly is planeless with its access log off, to
+	// envoy-quickly (which has none).
+	NoLogEnvoyQuickly PathRatio `json:"planeless_no_access_log_to_envoy_quickly"`
 	// AddedP99MS is each path's fixed-rate HTTP p99 minus direct's.
 	AddedHTTPP99MS map[string]float64 `json:"added_http_p99_ms"`
 	AddedGRPCP99MS map[string]float64 `json:"added_grpc_p99_ms"`
