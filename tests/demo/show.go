@@ -66,24 +66,33 @@ func showPod(r *runner, pod *corev1.Pod) {
 	fmt.Print(indent(string(out)))
 }
 
-const inbound = `envoy_cluster_name=~"inbound\\|.*"`
+// The queries are docs/metrics.md's, over a shorter window.
+const (
+	errorsIn  = `rate(envoy_planeless_requests_total{direction="inbound", response_code=~"0|5.."}[1m]) or rate(envoy_planeless_requests_total{direction="inbound", grpc_status=~"2|4|12|13|14|15"}[1m])`
+	errorsOut = `rate(envoy_planeless_requests_total{direction="outbound", response_code=~"0|5.."}[1m]) or rate(envoy_planeless_requests_total{direction="outbound", grpc_status=~"2|4|12|13|14|15"}[1m])`
+)
 
 func showQueries(r *runner, prom *harness.Prometheus) {
 	byWorkload := []string{"namespace", "app", "version"}
+	byDestination := []string{"namespace", "app", "destination"}
 	queries := []struct {
 		title  string
 		query  string
 		labels []string
 		format string
 	}{
-		{"requests per second, per workload (inbound)",
-			`sum by (namespace, app, version) (rate(envoy_cluster_upstream_rq_total{` + inbound + `}[30s]))`, byWorkload, "%.1f/s"},
-		{"error ratio (5xx), per workload",
-			`sum by (namespace, app, version) (rate(envoy_cluster_upstream_rq_xx{` + inbound + `, envoy_response_code_class="5"}[30s])) / sum by (namespace, app, version) (rate(envoy_cluster_upstream_rq_total{` + inbound + `}[30s]))`, byWorkload, "%.0f%%"},
-		{"p99 latency, per workload",
-			`histogram_quantile(0.99, sum by (namespace, app, version, le) (rate(envoy_cluster_upstream_rq_time_bucket{` + inbound + `}[30s])))`, byWorkload, "%.0f ms"},
-		{"requests per second, per destination (outbound, no configuration)",
-			`sum by (app, envoy_cluster_name) (rate(envoy_cluster_upstream_rq_total{envoy_cluster_name=~"DFPCluster.*"}[30s]))`, []string{"app", "envoy_cluster_name"}, "%.1f/s"},
+		{"requests per second, per workload and version",
+			`sum by (namespace, app, version) (rate(envoy_planeless_requests_total{direction="inbound"}[1m]))`, byWorkload, "%.1f/s"},
+		{"error ratio (5xx, resets, failed gRPC), per workload and version",
+			`sum by (namespace, app, version) (` + errorsIn + `) / sum by (namespace, app, version) (rate(envoy_planeless_requests_total{direction="inbound"}[1m]))`, byWorkload, "%.0f%%"},
+		{"p99 latency, per workload and version",
+			`histogram_quantile(0.99, sum by (namespace, app, version, le) (rate(envoy_planeless_request_duration_milliseconds_bucket{direction="inbound"}[1m])))`, byWorkload, "%.0f ms"},
+		{"requests per second, per destination (as the caller sees it, no configuration)",
+			`sum by (namespace, app, destination) (rate(envoy_planeless_requests_total{direction="outbound"}[1m]))`, byDestination, "%.1f/s"},
+		{"error ratio, per destination",
+			`sum by (namespace, app, destination) (` + errorsOut + `) / sum by (namespace, app, destination) (rate(envoy_planeless_requests_total{direction="outbound"}[1m]))`, byDestination, "%.0f%%"},
+		{"p99 latency, per destination",
+			`histogram_quantile(0.99, sum by (namespace, app, destination, le) (rate(envoy_planeless_request_duration_milliseconds_bucket{direction="outbound"}[1m])))`, byDestination, "%.0f ms"},
 	}
 	for _, q := range queries {
 		fmt.Printf("\n   \033[1m%s\033[0m\n   %s\n", q.title, strings.Join(strings.Fields(q.query), " "))
