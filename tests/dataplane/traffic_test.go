@@ -35,6 +35,21 @@ func TestTrafficThroughBothSidecars(t *testing.T) {
 		}
 	})
 
+	t.Run("a POST with a body reaches the server app unchanged", func(t *testing.T) {
+		body := `{"order": 42, "note": "ünïcødé and\nnewlines"}`
+		r := s.client.Request(t, s.client.AppUID, "POST", "http://server:8080/orders", body, "Content-Type: application/json")
+		if r.Status != 200 {
+			t.Fatalf("status %d %s, want 200", r.Status, r.Error)
+		}
+		var got echo.Request
+		if err := json.Unmarshal([]byte(r.Body), &got); err != nil {
+			t.Fatalf("decoding the server's report %q: %v", r.Body, err)
+		}
+		if got.Method != "POST" || got.Body != body || got.Headers.Get("Content-Type") != "application/json" {
+			t.Errorf("the server saw %s with body %q and content-type %q, want POST, %q, application/json", got.Method, got.Body, got.Headers.Get("Content-Type"), body)
+		}
+	})
+
 	t.Run("the server's status code comes back as it was sent", func(t *testing.T) {
 		if r := s.client.Get(t, "http://server:8080/fail?status=503"); r.Status != 503 {
 			t.Errorf("status %d %s, want 503", r.Status, r.Error)

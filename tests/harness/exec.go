@@ -37,17 +37,23 @@ func (p *Pod) Get(t T, url string, headers ...string) echo.Response {
 // GetAs is Get as another user.
 func (p *Pod) GetAs(t T, uid int64, url string, headers ...string) echo.Response {
 	t.Helper()
-	argv := []string{"testapp", "get"}
+	return p.Request(t, uid, "GET", url, "", headers...)
+}
+
+// Request makes uid send an HTTP request with a method and a body.
+func (p *Pod) Request(t T, uid int64, method, url, body string, headers ...string) echo.Response {
+	t.Helper()
+	argv := []string{"testapp", "get", "-X", method, "-d", body}
 	for _, h := range headers {
 		argv = append(argv, "-H", h)
 	}
 	out, err := p.Exec(t.Context(), uid, append(argv, url)...)
 	if err != nil {
-		t.Fatalf("pod %s: GET %s: %v", p.Name, url, err)
+		t.Fatalf("pod %s: %s %s: %v", p.Name, method, url, err)
 	}
 	var r echo.Response
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatalf("pod %s: GET %s: decoding %q: %v", p.Name, url, out, err)
+		t.Fatalf("pod %s: %s %s: decoding %q: %v", p.Name, method, url, out, err)
 	}
 	return r
 }

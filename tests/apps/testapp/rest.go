@@ -74,7 +74,7 @@ func echoRequest(w http.ResponseWriter, r *http.Request, name string) {
 // the status that came back.
 func call(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	resp, err := get(r.Context(), r.URL.Query().Get("url"), nil)
+	resp, err := do(r.Context(), http.MethodGet, r.URL.Query().Get("url"), "", nil)
 	if err != nil {
 		w.WriteHeader(http.StatusBadGateway)
 		_ = json.NewEncoder(w).Encode(echo.Response{Error: err.Error()})
@@ -88,8 +88,12 @@ func call(w http.ResponseWriter, r *http.Request) {
 
 var client = &http.Client{Timeout: 30 * time.Second}
 
-func get(ctx context.Context, url string, headers http.Header) (echo.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+func do(ctx context.Context, method, url, body string, headers http.Header) (echo.Response, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
 		return echo.Response{}, fmt.Errorf("building request: %w", err)
 	}
@@ -101,9 +105,9 @@ func get(ctx context.Context, url string, headers http.Header) (echo.Response, e
 		return echo.Response{}, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	got, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return echo.Response{}, fmt.Errorf("reading body: %w", err)
 	}
-	return echo.Response{Status: resp.StatusCode, Headers: resp.Header, Body: string(body)}, nil
+	return echo.Response{Status: resp.StatusCode, Headers: resp.Header, Body: string(got)}, nil
 }
