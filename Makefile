@@ -51,8 +51,8 @@ verify: ## gofmt, go vet and go mod tidy must leave the tree unchanged.
 tools: system-deps envoy kube-tools ## Install every tool the tests need into .tools/.
 
 .PHONY: system-deps
-system-deps: ## Install Debian packages the tests use (iptables, prometheus, wrk).
-	@missing=""; for c in iptables:iptables ip6tables:iptables prometheus:prometheus wrk:wrk ip:iproute2; do \
+system-deps: ## Install Debian packages the tests use (iptables, prometheus, wrk, a JRE for Zipkin).
+	@missing=""; for c in iptables:iptables ip6tables:iptables prometheus:prometheus wrk:wrk ip:iproute2 java:default-jre-headless; do \
 	  command -v $${c%%:*} >/dev/null || missing="$$missing $${c##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (run as root, or apt-get install them)"; exit 1; fi; \

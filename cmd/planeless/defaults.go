@@ -29,6 +29,10 @@ func (f *injectorFlags) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&d.Egress, "egress", d.Egress, "capture outbound traffic by default")
 	fs.BoolVar(&d.IPv6, "ipv6", d.IPv6, "capture IPv6 by default")
 	fs.IntVar(&d.DrainSeconds, "drain-seconds", d.DrainSeconds, "default drain time of Envoy on shutdown")
+	fs.StringVar((*string)(&d.AccessLogFormat), "access-log", string(d.AccessLogFormat), "access log format of pods without planeless.dev/access-log: json, text or off")
+	fs.StringVar((*string)(&d.Tracing.Provider), "tracing", string(d.Tracing.Provider), "tracing of pods without planeless.dev/tracing: off, zipkin or otlp")
+	fs.StringVar(&d.Tracing.Endpoint, "tracing-endpoint", d.Tracing.Endpoint, "HOST:PORT of the cluster-wide tracing collector")
+	fs.Float64Var(&d.Tracing.SamplingPercent, "tracing-sampling", d.Tracing.SamplingPercent, "percent of requests that start a trace")
 	fs.Uint16Var(&d.Ports.Inbound, "proxy-inbound-port", d.Ports.Inbound, "port of Envoy's inbound listener")
 	fs.Uint16Var(&d.Ports.Outbound, "proxy-outbound-port", d.Ports.Outbound, "port of Envoy's outbound listener")
 	fs.Uint16Var(&d.Ports.Admin, "proxy-admin-port", d.Ports.Admin, "port of Envoy's admin interface (loopback only)")
@@ -36,6 +40,9 @@ func (f *injectorFlags) bind(fs *pflag.FlagSet) {
 }
 
 func (f *injectorFlags) injector() (*inject.Injector, error) {
+	if err := f.defaults.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid injection defaults: %w", err)
+	}
 	set := templates.Default()
 	if f.templates != "" {
 		var err error
