@@ -113,6 +113,9 @@ func (d Defaults) Validate() error {
 	if d.Tracing.Provider != "" && !slices.Contains(TracingProviders, d.Tracing.Provider) {
 		errs = append(errs, fmt.Errorf("tracing provider %q is not one of %s", d.Tracing.Provider, tracingProviderList()))
 	}
+	if d.Tracing.Provider != "" && d.Tracing.Provider != TracingOff && d.Tracing.Endpoint == "" {
+		errs = append(errs, fmt.Errorf("tracing provider %q needs a tracing endpoint", d.Tracing.Provider))
+	}
 	if d.Tracing.Endpoint != "" {
 		if _, err := parseEndpoint(d.Tracing.Endpoint); err != nil {
 			errs = append(errs, fmt.Errorf("tracing endpoint %q: %w", d.Tracing.Endpoint, err))

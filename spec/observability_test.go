@@ -66,11 +66,12 @@ func TestDefaultsValidate(t *testing.T) {
 		change  func(*Defaults)
 		wantErr string
 	}{
-		"the shipped defaults are valid":  {change: func(*Defaults) {}},
-		"an unknown access log format":    {change: func(d *Defaults) { d.AccessLogFormat = "xml" }, wantErr: `access log format "xml"`},
-		"an unknown tracing provider":     {change: func(d *Defaults) { d.Tracing.Provider = "jaeger" }, wantErr: `tracing provider "jaeger"`},
-		"a URL as the tracing endpoint":   {change: func(d *Defaults) { d.Tracing.Endpoint = "http://zipkin:9411" }, wantErr: "not HOST:PORT"},
-		"a sampling percentage above 100": {change: func(d *Defaults) { d.Tracing.SamplingPercent = 150 }, wantErr: "tracing sampling 150"},
+		"the shipped defaults are valid":         {change: func(*Defaults) {}},
+		"an unknown access log format":           {change: func(d *Defaults) { d.AccessLogFormat = "xml" }, wantErr: `access log format "xml"`},
+		"an unknown tracing provider":            {change: func(d *Defaults) { d.Tracing.Provider = "jaeger" }, wantErr: `tracing provider "jaeger"`},
+		"a URL as the tracing endpoint":          {change: func(d *Defaults) { d.Tracing.Endpoint = "http://zipkin:9411" }, wantErr: "not HOST:PORT"},
+		"a tracing provider without an endpoint": {change: func(d *Defaults) { d.Tracing.Provider = TracingZipkin }, wantErr: `tracing provider "zipkin" needs a tracing endpoint`},
+		"a sampling percentage above 100":        {change: func(d *Defaults) { d.Tracing.SamplingPercent = 150 }, wantErr: "tracing sampling 150"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
