@@ -53,15 +53,7 @@ type stack struct {
 // startStack brings the stack up; helmSet adds --set values to the install.
 func startStack(t *testing.T, helmSet ...string) *stack {
 	t.Helper()
-	s := &stack{t: t, cluster: kube.Start(t), bin: harness.Planeless(t), ca: newCA(t)}
-	s.client = s.cluster.Client
-	home := t.TempDir()
-	s.helmEnv = append(os.Environ(),
-		"HELM_CONFIG_HOME="+filepath.Join(home, "config"),
-		"HELM_CACHE_HOME="+filepath.Join(home, "cache"),
-		"HELM_DATA_HOME="+filepath.Join(home, "data"),
-		"KUBECONFIG="+s.cluster.Kubeconfig,
-	)
+	s := bareStack(t)
 	s.webhook = startWebhook(t, s.bin, s.ca)
 	s.createNamespace(appNS, map[string]string{spec.LabelInject: "enabled"})
 	s.createNamespace(plainNS, nil)
@@ -71,6 +63,21 @@ func startStack(t *testing.T, helmSet ...string) *stack {
 	}
 	s.helm(args...)
 	s.waitInjecting()
+	return s
+}
+
+// bareStack is a control plane and helm, without webhook or release.
+func bareStack(t *testing.T) *stack {
+	t.Helper()
+	s := &stack{t: t, cluster: kube.Start(t), bin: harness.Planeless(t), ca: newCA(t)}
+	s.client = s.cluster.Client
+	home := t.TempDir()
+	s.helmEnv = append(os.Environ(),
+		"HELM_CONFIG_HOME="+filepath.Join(home, "config"),
+		"HELM_CACHE_HOME="+filepath.Join(home, "cache"),
+		"HELM_DATA_HOME="+filepath.Join(home, "data"),
+		"KUBECONFIG="+s.cluster.Kubeconfig,
+	)
 	return s
 }
 
