@@ -133,15 +133,15 @@ func TestAnnotationValues(t *testing.T) {
 		"ipv6 disabled turns IPv6 off":  {key: Prefix + "ipv6", value: "disabled", check: func(t *testing.T, s *Spec) { assert(t, !s.IPv6, "ipv6 is still on") }},
 		"proxy-image sets the image":    {key: Prefix + "proxy-image", value: "envoy:dev", check: func(t *testing.T, s *Spec) { assert(t, s.Proxy.Image == "envoy:dev", "image not set") }},
 		"proxy-image refuses spaces":    {key: Prefix + "proxy-image", value: "envoy dev", wantErr: "image must be"},
-		"proxy-cpu sets the request":    {key: Prefix + "proxy-cpu", value: "250m", check: quantity(true, corev1.ResourceCPU, "250m")},
-		"proxy-memory sets the request": {key: Prefix + "proxy-memory", value: "128Mi", check: quantity(true, corev1.ResourceMemory, "128Mi")},
+		"proxy-cpu sets the request":    {key: Prefix + "proxy-cpu", value: "250m", check: hasQuantity(true, corev1.ResourceCPU, "250m")},
+		"proxy-memory sets the request": {key: Prefix + "proxy-memory", value: "128Mi", check: hasQuantity(true, corev1.ResourceMemory, "128Mi")},
 		"proxy-memory-limit sets the limit": {
-			key: Prefix + "proxy-memory-limit", value: "1Gi", check: quantity(false, corev1.ResourceMemory, "1Gi"),
+			key: Prefix + "proxy-memory-limit", value: "1Gi", check: hasQuantity(false, corev1.ResourceMemory, "1Gi"),
 		},
 		"proxy-cpu-limit sets the limit and the concurrency": {
 			key: Prefix + "proxy-cpu-limit", value: "1500m",
 			check: func(t *testing.T, s *Spec) {
-				quantity(false, corev1.ResourceCPU, "1500m")(t, s)
+				hasQuantity(false, corev1.ResourceCPU, "1500m")(t, s)
 				assert(t, s.Proxy.Concurrency == 2, "concurrency %d, want 2", s.Proxy.Concurrency)
 			},
 		},
@@ -424,7 +424,7 @@ func TestInjectionDisabled(t *testing.T) {
 	}
 }
 
-func quantity(request bool, name corev1.ResourceName, want string) func(*testing.T, *Spec) {
+func hasQuantity(request bool, name corev1.ResourceName, want string) func(*testing.T, *Spec) {
 	return func(t *testing.T, s *Spec) {
 		t.Helper()
 		list := s.Proxy.Resources.Limits

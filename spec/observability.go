@@ -99,7 +99,7 @@ func checkTracing(s *Spec, annotations map[string]string) error {
 		Annotation: key,
 		Value:      annotations[key],
 		Reason:     "no collector: set " + Prefix + "tracing-endpoint, or the chart's tracing endpoint",
-		Allowed:    tracingProviderList(),
+		Allowed:    list(TracingProviders),
 	}
 }
 
@@ -108,10 +108,10 @@ func checkTracing(s *Spec, annotations map[string]string) error {
 func (d Defaults) Validate() error {
 	var errs []error
 	if d.AccessLogFormat != "" && !slices.Contains(AccessLogFormats, d.AccessLogFormat) {
-		errs = append(errs, fmt.Errorf("access log format %q is not one of %s", d.AccessLogFormat, accessLogFormatList()))
+		errs = append(errs, fmt.Errorf("access log format %q is not one of %s", d.AccessLogFormat, list(AccessLogFormats)))
 	}
 	if d.Tracing.Provider != "" && !slices.Contains(TracingProviders, d.Tracing.Provider) {
-		errs = append(errs, fmt.Errorf("tracing provider %q is not one of %s", d.Tracing.Provider, tracingProviderList()))
+		errs = append(errs, fmt.Errorf("tracing provider %q is not one of %s", d.Tracing.Provider, list(TracingProviders)))
 	}
 	if d.Tracing.Provider != "" && d.Tracing.Provider != TracingOff && d.Tracing.Endpoint == "" {
 		errs = append(errs, fmt.Errorf("tracing provider %q needs a tracing endpoint", d.Tracing.Provider))

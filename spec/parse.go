@@ -147,5 +147,3 @@ func setQuantity(list *corev1.ResourceList, name corev1.ResourceName, v string) 
 	(*list)[name] = q
 	return nil
 }
-
-func contains(list []string, v string) bool { return slices.Contains(list, v) }
