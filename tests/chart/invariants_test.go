@@ -37,6 +37,8 @@ proxy:
   egress: false
   ipv6: false
   ports: {inbound: 16006, outbound: 16001, admin: 16000, stats: 16090}
+  accessLog: text
+tracing: {provider: zipkin, endpoint: "zipkin.tracing:9411", samplingPercent: 12.5}
 init:
   image: registry.example/planeless-init:v1
 metrics:
@@ -176,6 +178,7 @@ func TestValuesReachTheTemplatesAndFlags(t *testing.T) {
 		"--proxy-uid=2000", "--proxy-gid=3000", "--native-sidecar=false", "--proxy-log-level=debug",
 		"--egress=false", "--ipv6=false", "--proxy-inbound-port=16006", "--proxy-outbound-port=16001",
 		"--proxy-admin-port=16000", "--proxy-stats-port=16090", "--cert-mode=files",
+		"--access-log=text", "--tracing=zipkin", "--tracing-endpoint=zipkin.tracing:9411", "--tracing-sampling=12.5",
 	} {
 		if !slices.Contains(c.Args, flag) {
 			t.Errorf("webhook args lack %s: %v", flag, c.Args)
