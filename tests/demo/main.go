@@ -27,7 +27,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "make demo needs root: it creates network namespaces, a bridge and iptables rules.\nRun it again with: sudo make demo")
 		os.Exit(1)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	defer stop()
 	r := &runner{ctx: ctx}
 	os.Exit(r.run(func() { demo(r, *duration, *hold) }))

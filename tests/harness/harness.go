@@ -80,8 +80,8 @@ func New(t T) *Harness {
 // Dir is a folder every pod's users can read, removed at the end.
 func (h *Harness) Dir() string { return h.dir }
 
-// Gateway is the host's address on the bridge: Prometheus and the test
-// process reach pods from there, like a kubelet from the node.
+// Gateway is the host's address on the bridge: the test process reaches
+// pods from there (readiness, stats scrapes), like a kubelet from the node.
 func (h *Harness) Gateway() netip.Addr { return h.gateway }
 
 // Pods returns the pods started so far.

@@ -7,15 +7,15 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 )
 
-// Prometheus is a real Prometheus (the Debian package) on the host,
+// Prometheus is a real Prometheus (the Debian package) in a pod of its own,
 // scraping the pods the way a cluster's Prometheus does from their
 // prometheus.io/scrape, port and path annotations.
 type Prometheus struct {
@@ -66,8 +66,10 @@ func ScrapeConfig(pods []*Pod, interval time.Duration) ([]byte, error) {
 	})
 }
 
-// StartPrometheus runs Prometheus with ScrapeConfig(pods, 1s) and waits
-// until every target is up.
+// StartPrometheus runs Prometheus with ScrapeConfig(pods, 1s) in a pod of
+// its own (netns "prometheus", no sidecar, so a killed run's sweep takes it
+// too) and waits until every target is up. The test reaches its API at
+// URL, over the bridge.
 func (h *Harness) StartPrometheus(t T, pods []*Pod) *Prometheus {
 	t.Helper()
 	bin := requireCommand(t, "prometheus", "apt-get install prometheus")
@@ -75,29 +77,32 @@ func (h *Harness) StartPrometheus(t T, pods []*Pod) *Prometheus {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(h.dir, "prometheus")
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
-		t.Fatal(err)
+	obj := &corev1.Pod{}
+	obj.Name, obj.Namespace = "prometheus", "monitoring"
+	pod, err := h.newPod(obj, PodOptions{})
+	if err != nil {
+		t.Fatalf("prometheus: %v", err)
 	}
-	configFile := filepath.Join(dir, "prometheus.yml")
+	if err := h.createNetns(t.Context(), pod); err != nil {
+		t.Fatalf("prometheus: %v", err)
+	}
+	configFile := filepath.Join(pod.dir, "prometheus.yml")
 	if err := os.WriteFile(configFile, config, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	addr, err := freeLoopbackAddr()
-	if err != nil {
-		t.Fatal(err)
-	}
-	proc, err := startHostProcess(dir, "prometheus", bin,
+	proc, err := startProcess(pod.dir, pod.NS, "prometheus", 0, 0, false, nil, bin,
 		"--config.file="+configFile,
-		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+addr,
+		"--storage.tsdb.path="+filepath.Join(pod.dir, "data"),
+		"--web.listen-address=:9090",
 		"--log.level=warn",
 	)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("prometheus: %v", err)
 	}
-	t.Cleanup(proc.kill)
-	p := &Prometheus{URL: "http://" + addr, proc: proc}
+	pod.mu.Lock()
+	pod.apps = append(pod.apps, proc)
+	pod.mu.Unlock()
+	p := &Prometheus{URL: "http://" + net.JoinHostPort(pod.IP.String(), "9090"), proc: proc}
 
 	want := 0
 	for _, pod := range pods {
@@ -129,7 +134,8 @@ type Result struct {
 
 // Query runs an instant PromQL query.
 func (p *Prometheus) Query(promql string) ([]Result, error) {
-	resp, err := http.Get(p.URL + "/api/v1/query?query=" + url.QueryEscape(promql))
+	client := &http.Client{Timeout: 10 * time.Second}
+	resp, err := client.Get(p.URL + "/api/v1/query?query=" + url.QueryEscape(promql))
 	if err != nil {
 		return nil, fmt.Errorf("querying %s: %w", promql, err)
 	}
@@ -160,23 +166,4 @@ func (p *Prometheus) Query(promql string) ([]Result, error) {
 		out = append(out, Result{Labels: r.Metric, Value: v})
 	}
 	return out, nil
-}
-
-func freeLoopbackAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("finding a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
-// startHostProcess runs a program on the host (not in a pod), logging to
-// dir like a pod's processes.
-func startHostProcess(dir, name, bin string, args ...string) (*process, error) {
-	p, err := newProcess(dir, name, exec.Command(bin, args...))
-	if err != nil {
-		return nil, err
-	}
-	return p, p.start()
 }
