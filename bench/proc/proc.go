@@ -15,6 +15,9 @@ const clockTicks = 100
 type Memory struct {
 	RSS  int64 // VmRSS: resident now
 	Peak int64 // VmHWM: the most it has been resident
+	// Anon is RssAnon: the private part of RSS. The rest is mostly the
+	// binary's own pages, which every process running the same file shares.
+	Anon int64
 }
 
 // MemoryOf reads /proc/<pid>/status.
@@ -35,6 +38,8 @@ func MemoryOf(pid int) (Memory, error) {
 			dst = &m.RSS
 		case "VmHWM":
 			dst = &m.Peak
+		case "RssAnon":
+			dst = &m.Anon
 		default:
 			continue
 		}

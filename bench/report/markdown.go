@@ -57,6 +57,14 @@ func Markdown(r *Report) string {
 		startupSection(p, r.DataPlane.Startup)
 	}
 	scaleSection(p, r)
+	if f := Findings(r); len(f) > 0 {
+		p("## What limits the numbers")
+		p("")
+		for _, x := range f {
+			p("- %s", x)
+			p("")
+		}
+	}
 	return b.String()
 }
 
@@ -144,14 +152,16 @@ func dataPlaneSection(p printer, r *Report) {
 	p("### Per sidecar")
 	p("")
 	p("CPU is user + system time of the Envoy process during the fixed-rate run, per 1,000 requests (at 1,000 rps,")
-	p("the vCPU it uses). RSS: idle after start-up, the most seen right after a load run, and the kernel's peak.")
+	p("the vCPU it uses). RSS: idle after start-up, the most seen right after a load run, and the kernel's peak;")
+	p("\"private\" is its anonymous part (RssAnon), the rest being the Envoy binary's pages that every sidecar on a node shares.")
 	p("")
-	p("| path | sidecar | CPU s / 1,000 HTTP | CPU s / 1,000 gRPC | RSS idle | RSS under load | RSS peak |")
+	p("| path | sidecar | CPU s / 1,000 HTTP | CPU s / 1,000 gRPC | RSS idle (private) | RSS under load (private) | RSS peak |")
 	p("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
 	for _, x := range dp.Paths {
 		for _, s := range x.Sidecars {
-			p("| %s | %s | %.3f | %.3f | %.1f MiB | %.1f MiB | %.1f MiB |", x.Name, s.Role, s.HTTPCPUPer1000, s.GRPCCPUPer1000,
-				float64(s.IdleRSSBytes)/mib, float64(s.LoadRSSBytes)/mib, float64(s.PeakRSSBytes)/mib)
+			p("| %s | %s | %.3f | %.3f | %.1f MiB (%.1f) | %.1f MiB (%.1f) | %.1f MiB |", x.Name, s.Role, s.HTTPCPUPer1000, s.GRPCCPUPer1000,
+				float64(s.IdleRSSBytes)/mib, float64(s.IdleAnonBytes)/mib, float64(s.LoadRSSBytes)/mib, float64(s.LoadAnonBytes)/mib,
+				float64(s.PeakRSSBytes)/mib)
 		}
 	}
 	p("")

@@ -32,8 +32,13 @@ import (
 func main() {
 	out := flag.String("out", "bench/results", "folder for report.json and report.md")
 	quick := flag.Bool("quick", os.Getenv("BENCH_QUICK") == "1", "short runs (also BENCH_QUICK=1)")
+	rerender := flag.Bool("rerender", false, "measure nothing: rewrite report.md (and the targets) from -out's report.json")
 	testing.Init()
 	flag.Parse()
+	run := run
+	if *rerender {
+		run = func(out string, _ bool) error { return rewrite(out) }
+	}
 	if err := run(*out, *quick); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -75,6 +80,31 @@ func run(out string, quick bool) error {
 	r.Machine.LoadAvgEnd = loadAverage()
 	r.Seconds = time.Since(start).Seconds()
 	report.Evaluate(r)
+	if err := write(out, r); err != nil {
+		return err
+	}
+	step(fmt.Sprintf("wrote %s/report.md and report.json in %.0f s", out, r.Seconds))
+	if len(r.Skipped) > 0 {
+		return fmt.Errorf("parts were not measured: %v", r.Skipped)
+	}
+	return nil
+}
+
+// rewrite renders report.md again from report.json.
+func rewrite(out string) error {
+	data, err := os.ReadFile(filepath.Join(out, "report.json"))
+	if err != nil {
+		return err
+	}
+	var r report.Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return fmt.Errorf("reading report.json: %w", err)
+	}
+	report.Evaluate(&r)
+	return write(out, &r)
+}
+
+func write(out string, r *report.Report) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
@@ -85,14 +115,7 @@ func run(out string, quick bool) error {
 	if err := os.WriteFile(filepath.Join(out, "report.json"), append(data, '\n'), 0o644); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(out, "report.md"), []byte(report.Markdown(r)), 0o644); err != nil {
-		return err
-	}
-	step(fmt.Sprintf("wrote %s/report.md and report.json in %.0f s", out, r.Seconds))
-	if len(r.Skipped) > 0 {
-		return fmt.Errorf("parts were not measured: %v", r.Skipped)
-	}
-	return nil
+	return os.WriteFile(filepath.Join(out, "report.md"), []byte(report.Markdown(r)), 0o644)
 }
 
 func step(s string) { fmt.Fprintf(os.Stderr, "==> %s %s\n", time.Now().Format("15:04:05"), s) }
