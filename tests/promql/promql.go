@@ -27,10 +27,13 @@ type Expr struct {
 }
 
 // Files are the shipped files holding PromQL, relative to the repository.
-var Files = struct{ Dashboard, Alerts, Docs string }{
+var Files = struct {
+	Dashboard, Alerts string
+	Docs              []string
+}{
 	Dashboard: filepath.Join("charts", "planeless", "dashboards", "planeless.json"),
 	Alerts:    filepath.Join("charts", "planeless", "dashboards", "alerts.yaml"),
-	Docs:      filepath.Join("docs", "metrics.md"),
+	Docs:      []string{filepath.Join("docs", "metrics.md"), "README.md"},
 }
 
 // All returns every expression of the dashboard, the alerts and the docs.
@@ -101,16 +104,19 @@ func Alerts(repoRoot string) ([]Expr, error) {
 
 var promqlBlock = regexp.MustCompile("(?s)```promql\n(.*?)```")
 
-// Docs returns every ```promql block of docs/metrics.md.
+// Docs returns every ```promql block of docs/metrics.md and the README,
+// one query a block.
 func Docs(repoRoot string) ([]Expr, error) {
-	data, err := os.ReadFile(filepath.Join(repoRoot, Files.Docs))
-	if err != nil {
-		return nil, err
-	}
 	var out []Expr
-	for i, m := range promqlBlock.FindAllStringSubmatch(string(data), -1) {
-		q := strings.TrimSpace(stripComments(m[1]))
-		out = append(out, Expr{Source: fmt.Sprintf("docs/metrics.md block %d", i+1), Query: q})
+	for _, file := range Files.Docs {
+		data, err := os.ReadFile(filepath.Join(repoRoot, file))
+		if err != nil {
+			return nil, err
+		}
+		for i, m := range promqlBlock.FindAllStringSubmatch(string(data), -1) {
+			q := strings.TrimSpace(stripComments(m[1]))
+			out = append(out, Expr{Source: fmt.Sprintf("%s block %d", file, i+1), Query: q})
+		}
 	}
 	return out, nil
 }
