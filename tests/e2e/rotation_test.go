@@ -101,9 +101,14 @@ func leafDER(t *testing.T, certFile string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return leafPEM(t, data)
+}
+
+func leafPEM(t *testing.T, data []byte) []byte {
+	t.Helper()
 	block, _ := pem.Decode(data)
 	if block == nil {
-		t.Fatalf("%s is not PEM", certFile)
+		t.Fatal("not a PEM certificate")
 	}
 	return block.Bytes
 }

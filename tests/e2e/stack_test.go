@@ -195,16 +195,27 @@ type webhookProcess struct {
 	exited            chan struct{} // closed once cmd has exited
 	exitErr           error
 	certFile, keyFile string
+	args, env         []string // after `webhook`; the process's environment
 }
 
 func startWebhook(t *testing.T, bin string, ca *testCA) *webhookProcess {
+	t.Helper()
+	w := newWebhookProcess(t, bin)
+	w.certFile, w.keyFile = ca.issue(t, w.certDir)
+	w.args = []string{"--tls-cert-file=" + w.certFile, "--tls-key-file=" + w.keyFile, "--cert-mode=files"}
+	w.start()
+	return w
+}
+
+// newWebhookProcess prepares a webhook on free ports; start runs it.
+func newWebhookProcess(t *testing.T, bin string) *webhookProcess {
 	t.Helper()
 	w := &webhookProcess{
 		t: t, bin: bin, certDir: t.TempDir(),
 		addr: freeAddr(t), metricsAddr: freeAddr(t),
 		logPath: filepath.Join(t.TempDir(), "webhook.log"),
+		env:     os.Environ(),
 	}
-	w.certFile, w.keyFile = ca.issue(t, w.certDir)
 	t.Cleanup(func() {
 		w.stop()
 		if t.Failed() {
@@ -212,7 +223,6 @@ func startWebhook(t *testing.T, bin string, ca *testCA) *webhookProcess {
 			t.Logf("webhook log:\n%s", log)
 		}
 	})
-	w.start()
 	return w
 }
 
@@ -223,11 +233,9 @@ func (w *webhookProcess) start() {
 		w.t.Fatal(err)
 	}
 	defer log.Close()
-	w.cmd = exec.Command(w.bin, "webhook",
-		"--listen="+w.addr,
-		"--tls-cert-file="+w.certFile, "--tls-key-file="+w.keyFile,
-		"--metrics-listen="+w.metricsAddr,
-		"--cert-mode=files", "--log-format=text")
+	args := append([]string{"webhook", "--listen=" + w.addr, "--metrics-listen=" + w.metricsAddr, "--log-format=text"}, w.args...)
+	w.cmd = exec.Command(w.bin, args...)
+	w.cmd.Env = w.env
 	w.cmd.Stdout, w.cmd.Stderr = log, log
 	if err := w.cmd.Start(); err != nil {
 		w.t.Fatalf("starting planeless webhook: %v", err)

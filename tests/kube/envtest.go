@@ -8,6 +8,8 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
@@ -64,4 +66,27 @@ func (c *Cluster) Impersonate(namespace, serviceAccount string) *rest.Config {
 		Groups:   []string{"system:serviceaccounts", "system:serviceaccounts:" + namespace, "system:authenticated"},
 	}
 	return cfg
+}
+
+// KubeconfigAs writes a kubeconfig that acts as the given service account
+// (the admin's credentials, impersonating), for a process under test.
+func (c *Cluster) KubeconfigAs(t testing.TB, namespace, serviceAccount string) string {
+	t.Helper()
+	cfg := c.Impersonate(namespace, serviceAccount)
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["sa"] = &clientcmdapi.AuthInfo{
+		ClientCertificateData: cfg.CertData,
+		ClientKeyData:         cfg.KeyData,
+		Token:                 cfg.BearerToken,
+		Impersonate:           cfg.Impersonate.UserName,
+		ImpersonateGroups:     cfg.Impersonate.Groups,
+	}
+	kc.Contexts["sa"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "sa"}
+	kc.CurrentContext = "sa"
+	path := filepath.Join(t.TempDir(), "kubeconfig-"+serviceAccount)
+	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+		t.Fatalf("writing kubeconfig: %v", err)
+	}
+	return path
 }
