@@ -159,3 +159,22 @@ func TestParseMetrics(t *testing.T) {
 		})
 	}
 }
+
+func TestAProxyInRegularContainersRunsToo(t *testing.T) {
+	h := New(t)
+	pod := Inject(t, filepath.Join("testdata", "pod-regular-sidecar.yaml"))[0]
+	if findContainer(pod.Spec.Containers, ProxyContainerName) == nil {
+		t.Fatalf("planeless inject did not put %s in spec.containers", ProxyContainerName)
+	}
+	legacy := h.Start(t, pod, PodOptions{Apps: map[string][]string{"web": {"rest", "-listen", ":8080", "-name", "legacy"}}})
+	other := h.Plain(t, "other", PodOptions{})
+	if r := other.Get(t, "http://legacy:8080/"); r.Status != 200 {
+		t.Errorf("GET from another pod: %d %s", r.Status, r.Error)
+	}
+	if got := procUID(t, legacy.EnvoyPID()); got != 1337 {
+		t.Errorf("envoy runs as UID %d, want 1337", got)
+	}
+	if legacy.AppUID != DefaultAppUID {
+		t.Errorf("app UID %d, want the default %d", legacy.AppUID, DefaultAppUID)
+	}
+}
