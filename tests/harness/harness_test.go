@@ -47,6 +47,10 @@ func TestLeftoversOfAKilledRunAreSwept(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join("/etc/netns", ns), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	leftDir := filepath.Join(os.TempDir(), prefix+"-123456")
+	if err := os.MkdirAll(filepath.Join(leftDir, "ghost"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	sleeper := exec.Command("ip", "netns", "exec", ns, "sleep", "600")
 	if err := sleeper.Start(); err != nil {
 		t.Fatal(err)
@@ -64,6 +68,9 @@ func TestLeftoversOfAKilledRunAreSwept(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join("/etc/netns", ns)); err == nil {
 		t.Errorf("/etc/netns/%s is still there", ns)
+	}
+	if _, err := os.Stat(leftDir); err == nil {
+		t.Errorf("the dead run's folder %s is still there", leftDir)
 	}
 	if owner, owned := ownerOf(octet); owned && owner == dead.Process.Pid {
 		t.Errorf("the dead run's lease is still there")

@@ -146,8 +146,8 @@ func netnsNames() ([]string, error) {
 }
 
 // sweep removes everything named after octet: the processes in its
-// namespaces, the namespaces (their veths go with them), /etc/netns
-// entries and the bridge.
+// namespaces, the veths and namespaces, /etc/netns entries, the pod
+// folders under $TMPDIR and the bridge.
 func sweep(ctx context.Context, octet int) error {
 	prefix := fmt.Sprintf("plh%d-", octet)
 	var errs []error
@@ -182,6 +182,13 @@ func sweep(ctx context.Context, octet int) error {
 			if err := os.RemoveAll(filepath.Join("/etc/netns", e.Name())); err != nil {
 				errs = append(errs, err)
 			}
+		}
+	}
+	// The pod folders (bootstraps, logs) of that run.
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
+	for _, d := range dirs {
+		if err := os.RemoveAll(d); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if bridge := fmt.Sprintf("plh%d", octet); linkExists(bridge) {
