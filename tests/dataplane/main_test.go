@@ -33,6 +33,7 @@ func startShop(t *testing.T) *shop {
 	s.echo = h.Plain(t, "echo", harness.PodOptions{Apps: map[string][]string{
 		"echo":   {"tcp-echo", "-listen", ":7000"},
 		"banner": {"tcp-echo", "-listen", ":7001", "-banner", "220 echo ready"},
+		"bypass": {"tcp-echo", "-listen", ":7002"},
 	}})
 	s.server = h.Start(t, pods["server"], harness.PodOptions{
 		Apps: map[string][]string{
