@@ -39,8 +39,7 @@ type Options struct {
 
 	Injector *inject.Injector
 	Log      *slog.Logger
-	// Registry receives the webhook's metrics; controller-runtime's
-	// registry when nil.
+	// Registry receives planeless's own metrics; a new one when nil.
 	Registry *prometheus.Registry
 }
 
@@ -59,12 +58,19 @@ func Serve(ctx context.Context, o Options) error {
 		return fmt.Errorf("loading serving certificate: %w", err)
 	}
 
-	var reg prometheus.Registerer = crmetrics.Registry
-	var gather prometheus.Gatherer = crmetrics.Registry
-	if o.Registry != nil {
-		reg, gather = o.Registry, o.Registry
+	// planeless's own metrics in a registry of their own, served together
+	// with controller-runtime's (webhook, certificate and Go runtime metrics).
+	reg := o.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
 	}
-	registerRuntimeCollectors(reg)
+	gather := prometheus.Gatherers{reg, crmetrics.Registry}
+	// controller-runtime registers the Go and process collectors when its
+	// controllers are linked in (certificate management); register them
+	// when it did not. Either way they are there once.
+	for _, c := range []prometheus.Collector{collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		_ = crmetrics.Registry.Register(c)
+	}
 	handler := &Handler{Injector: o.Injector, Log: o.Log, Metrics: NewMetrics(reg)}
 
 	server := crwebhook.NewServer(crwebhook.Options{
@@ -117,16 +123,4 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler) error {
 		return fmt.Errorf("serving metrics: %w", err)
 	}
 	return nil
-}
-
-func registerRuntimeCollectors(reg prometheus.Registerer) {
-	for _, c := range []prometheus.Collector{
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-	} {
-		var already prometheus.AlreadyRegisteredError
-		if err := reg.Register(c); err != nil && !errors.As(err, &already) {
-			panic(fmt.Sprintf("registering runtime collector: %v", err))
-		}
-	}
 }

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/planeless/planeless/inject"
 	"github.com/planeless/planeless/tests/certs"
 )
@@ -41,7 +39,6 @@ func startServe(t *testing.T) (addr, metricsAddr string, pair certs.Pair, dir st
 		done <- Serve(ctx, Options{
 			Listen: addr, CertFile: pair.CertFile, KeyFile: pair.KeyFile, MetricsListen: metricsAddr,
 			Injector: inject.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Registry: prometheus.NewRegistry(),
 		})
 	}()
 	t.Cleanup(func() {
