@@ -3,8 +3,11 @@ package dataplane
 import (
 	"encoding/json"
 	"os"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	_ "github.com/planeless/planeless/tests/golden"
 	"github.com/planeless/planeless/tests/harness"
@@ -56,6 +59,37 @@ func TestBench(t *testing.T) {
 // have no sidecar at all.
 func TestTheGeneratorsCountWhatTheSidecarsSaw(t *testing.T) {
 	b := Setup(t)
+	t.Run("the iptables-restore alternative installs the rules planeless init installs", func(t *testing.T) {
+		var server *harness.Pod
+		for _, p := range b.Paths {
+			if p.Name == Planeless {
+				server = p.Server
+			}
+		}
+		argv, err := initCommand(t, server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		restore, err := b.restoreScript(t.Context(), argv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		viaInit := b.H.Plain(t, "rules-init", harness.PodOptions{})
+		if out, err := viaInit.Exec(t.Context(), 0, argv...); err != nil {
+			t.Fatalf("planeless init: %v\n%s", err, out)
+		}
+		viaRestore := b.H.Plain(t, "rules-restore", harness.PodOptions{})
+		if out, err := viaRestore.Exec(t.Context(), 0, "sh", "-c", restore); err != nil {
+			t.Fatalf("%s: %v\n%s", restore, err, out)
+		}
+		installed := viaInit.Rules(t)
+		if !strings.Contains(installed, "-A PREROUTING -p tcp -m comment --comment planeless/inbound -j PLANELESS_INBOUND") {
+			t.Fatalf("planeless init installed no inbound rule:\n%s", installed)
+		}
+		if diff := cmp.Diff(installed, viaRestore.Rules(t)); diff != "" {
+			t.Errorf("rules (-planeless init +iptables-restore):\n%s", diff)
+		}
+	})
 	const rest, grpc = 200, 100
 	for _, p := range b.Paths {
 		t.Run(p.Name, func(t *testing.T) {

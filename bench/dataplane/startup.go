@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -23,6 +24,10 @@ type Startup struct {
 	// ExecOverheadMS is the same for `true`, the part that is not ours.
 	InitMS         float64 `json:"init_ms"`
 	ExecOverheadMS float64 `json:"exec_overhead_ms"`
+	// RestoreMS is the same rules (`planeless init --dry-run`) installed
+	// with one iptables-restore and one ip6tables-restore, timed the same
+	// way: what a batch applier would cost.
+	RestoreMS float64 `json:"restore_ms"`
 	// PlanelessReadyMS and EnvoyQuicklyReadyMS are Envoy's start to the
 	// first 200 from /ready (polled every millisecond from inside the
 	// pod), with planeless's rendered bootstrap and with envoy-quickly's.
@@ -57,10 +62,21 @@ func (b *Bench) MeasureStartup(t testing.TB, runs int) (Startup, error) {
 		return Startup{}, err
 	}
 
-	var inits, execs, plReady, eqReady []float64
+	restore, err := b.restoreScript(ctx, initArgv)
+	if err != nil {
+		return Startup{}, err
+	}
+	var inits, execs, restores, plReady, eqReady []float64
 	for i := range runs {
+		other := b.H.Plain(t, fmt.Sprintf("restore-%d", i), harness.PodOptions{})
+		d, err := timed(ctx, other, 0, "sh", "-c", restore)
+		if err != nil {
+			return Startup{}, err
+		}
+		restores = append(restores, d)
+
 		fresh := b.H.Plain(t, fmt.Sprintf("startup-%d", i), harness.PodOptions{})
-		d, err := timed(ctx, fresh, 0, "true")
+		d, err = timed(ctx, fresh, 0, "true")
 		if err != nil {
 			return Startup{}, err
 		}
@@ -80,7 +96,7 @@ func (b *Bench) MeasureStartup(t testing.TB, runs int) (Startup, error) {
 		eqReady = append(eqReady, ready)
 	}
 	s := Startup{
-		Runs: runs, InitMS: median(inits), ExecOverheadMS: median(execs),
+		Runs: runs, InitMS: median(inits), ExecOverheadMS: median(execs), RestoreMS: median(restores),
 		PlanelessReadyMS: median(plReady), EnvoyQuicklyReadyMS: median(eqReady),
 	}
 	s.ExtraMS = s.InitMS + s.PlanelessReadyMS
@@ -103,6 +119,33 @@ func (b *Bench) envoyReady(ctx context.Context, p *harness.Pod, url, config stri
 		return 0, fmt.Errorf("reading benchload startup output %q: %w", out, err)
 	}
 	return r.ReadyMS, nil
+}
+
+// restoreScript writes the rules `planeless init --dry-run` prints (one
+// iptables-restore document per family) to files and returns the shell
+// command that installs them in one process per family.
+func (b *Bench) restoreScript(ctx context.Context, initArgv []string) (string, error) {
+	out, err := exec.CommandContext(ctx, initArgv[0], append(initArgv[1:], "--dry-run")...).Output()
+	if err != nil {
+		return "", fmt.Errorf("planeless init --dry-run: %w", err)
+	}
+	var cmds []string
+	for _, part := range strings.Split(string(out), "# ")[1:] {
+		family, rules, _ := strings.Cut(part, "\n")
+		family = strings.TrimSpace(family)
+		if family != "iptables" && family != "ip6tables" {
+			return "", fmt.Errorf("planeless init --dry-run printed rules for %q", family)
+		}
+		file := filepath.Join(b.H.Dir(), family+".rules")
+		if err := os.WriteFile(file, []byte(rules), 0o644); err != nil {
+			return "", err
+		}
+		cmds = append(cmds, family+"-restore --noflush < "+file)
+	}
+	if len(cmds) == 0 {
+		return "", fmt.Errorf("planeless init --dry-run printed no rules:\n%s", out)
+	}
+	return strings.Join(cmds, " && "), nil
 }
 
 func initCommand(t testing.TB, p *harness.Pod) ([]string, error) {
