@@ -14,13 +14,14 @@ import (
 // Config says how long and how hard to drive each path.
 type Config struct {
 	// Rate is the fixed rate of the latency runs (requests per second).
-	Rate float64
+	Rate float64 `json:"rate_rps"`
 	// Connections is the generators' connection count (HTTP/1.1
 	// connections, gRPC workers).
-	Connections int
+	Connections int `json:"connections"`
 	// Fixed is the length of each fixed-rate run, Max of each saturation
 	// run.
-	Fixed, Max time.Duration
+	Fixed time.Duration `json:"fixed_rate_run_ns"`
+	Max   time.Duration `json:"max_run_ns"`
 	// Rounds splits each fixed-rate run into this many rounds.
 	Rounds int `json:"rounds"`
 }
