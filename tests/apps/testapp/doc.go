@@ -11,5 +11,7 @@
 //
 // The REST service also acts as a client on request: GET /call?url=U makes
 // the pod itself call U (through its own sidecar) and returns what came
-// back, so a test can drive a client pod from outside.
+// back, so a test can drive a client pod from outside; with
+// -copy-trace-headers it copies the trace headers of docs/tracing.md from
+// the request it serves to the one it makes, as a traced app must.
 package main

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/planeless/planeless/bootstrap"
+	"github.com/planeless/planeless/spec"
 	"github.com/planeless/planeless/tests/apps/echo"
 )
 
@@ -19,10 +21,11 @@ func runREST(args []string) error {
 	listen := fs.String("listen", ":8080", "address to listen on")
 	name := fs.String("name", "rest", "name reported in every reply")
 	withGRPC := fs.Bool("grpc", false, "also serve the gRPC TestService on the same port (h2c)")
+	copyTrace := fs.Bool("copy-trace-headers", false, "/call copies the trace headers it received (bootstrap.TraceHeaders) to its request, as docs/tracing.md asks of an app")
 	_ = fs.Parse(args)
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("/call", func(w http.ResponseWriter, r *http.Request) { call(w, r) })
+	mux.HandleFunc("/call", func(w http.ResponseWriter, r *http.Request) { call(w, r, *copyTrace) })
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { echoRequest(w, r, *name) })
 	var handler http.Handler = mux
 	protocols := new(http.Protocols)
@@ -71,10 +74,15 @@ func echoRequest(w http.ResponseWriter, r *http.Request, name string) {
 }
 
 // call makes this pod GET ?url= and replies with what came back, with
-// the status that came back.
-func call(w http.ResponseWriter, r *http.Request) {
+// the status that came back. With copyTrace, the request carries the
+// trace headers this one arrived with, so the sidecars' spans join.
+func call(w http.ResponseWriter, r *http.Request, copyTrace bool) {
 	w.Header().Set("Content-Type", "application/json")
-	resp, err := do(r.Context(), http.MethodGet, r.URL.Query().Get("url"), "", nil)
+	var headers http.Header
+	if copyTrace {
+		headers = traceHeaders(r.Header)
+	}
+	resp, err := do(r.Context(), http.MethodGet, r.URL.Query().Get("url"), "", headers)
 	if err != nil {
 		w.WriteHeader(http.StatusBadGateway)
 		_ = json.NewEncoder(w).Encode(echo.Response{Error: err.Error()})
@@ -110,4 +118,16 @@ func do(ctx context.Context, method, url, body string, headers http.Header) (ech
 		return echo.Response{}, fmt.Errorf("reading body: %w", err)
 	}
 	return echo.Response{Status: resp.StatusCode, Headers: resp.Header, Body: string(got)}, nil
+}
+
+// traceHeaders returns the headers of in that docs/tracing.md asks an
+// application to copy (the Zipkin list, a superset of the OTLP one).
+func traceHeaders(in http.Header) http.Header {
+	out := http.Header{}
+	for _, name := range bootstrap.TraceHeaders[spec.TracingZipkin] {
+		if vs := in.Values(name); len(vs) > 0 {
+			out[http.CanonicalHeaderKey(name)] = vs
+		}
+	}
+	return out
 }
