@@ -1,6 +1,9 @@
 package main
 
 import (
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,13 +12,52 @@ import (
 )
 
 // TestDemoRunsToTheEnd keeps `make demo` from rotting: the whole demo,
-// with a short burst of traffic, must finish without an error.
+// with a short burst of traffic, must finish without an error and print
+// what issue 5 promises: per-destination metrics, a trace of users → web
+// → orders, and `planeless tap` lines.
 func TestDemoRunsToTheEnd(t *testing.T) {
 	need.Root(t)
 	need.Envoy(t)
 	need.Command(t, "prometheus", "apt-get install prometheus")
-	r := &runner{ctx: t.Context()}
-	if code := r.run(func() { demo(r, 3*time.Second, false) }); code != 0 {
+	need.Command(t, "java", "make system-deps (apt-get install default-jre-headless)")
+	need.Tool(t, "PLANELESS_ZIPKIN_JAR", filepath.Join("zipkin", "zipkin-server.jar"), "make zipkin")
+	var out strings.Builder
+	r := &runner{ctx: t.Context(), out: &out}
+	code := r.run(func() { demo(r, 3*time.Second, false) })
+	t.Logf("the demo printed:\n%s", out.String())
+	if code != 0 {
 		t.Fatalf("the demo exited with %d", code)
+	}
+
+	report := out.String()
+	for name, want := range map[string]*regexp.Regexp{
+		"a request rate per destination": regexp.MustCompile(`(?m)^\s+demo / web / orders:8080\s+[0-9.]+/s$`),
+		// The tree: web's sidecar served users' request, web's request to
+		// orders is its child, and orders' sidecar reported its side.
+		"the trace's root, web serving users": regexp.MustCompile(`(?m)^\s+web\.demo\s+SERVER\s.*/call\?url=.* → 200$`),
+		"web's call to orders, its child":     regexp.MustCompile(`(?m)^\s+└─ web\.demo\s+CLIENT\s.*http://orders:8080/.* → 200$`),
+		"orders serving it, a grandchild":     regexp.MustCompile(`(?m)^\s+└─ orders\.demo\s+SERVER\s.* → 200$`),
+		// tap: a request paired across web's and orders' sidecars, one
+		// from users (no sidecar) that only web saw, and a 5xx line.
+		"a tap line paired from web to orders": regexp.MustCompile(`(?m)^\s+\d\d:\d\d:\d\d\.\d{3}\s+web\s+orders\s+GET\s+\d{3}\s.*orders:8080\s+/orders/`),
+		"a tap line from users to web":         regexp.MustCompile(`(?m)^\s+\d\d:\d\d:\d\d\.\d{3}\s+-\s+web\s+GET\s+\d{3}\s.*web:8080\s+/call\?url=`),
+	} {
+		if !want.MatchString(report) {
+			t.Errorf("the demo did not print %s (%s)", name, want)
+		}
+	}
+	_, failed, ok := strings.Cut(report, "tap ns/demo --status 500-599")
+	if !ok {
+		t.Fatalf("the demo did not print the tap lines with --status 500-599")
+	}
+	failed, _, _ = strings.Cut(failed, "requests in all")
+	lines := regexp.MustCompile(`(?m)^\s+\d\d:\d\d:\d\d\.\d{3}\s.*$`).FindAllString(failed, -1)
+	if len(lines) == 0 {
+		t.Errorf("no tap line with --status 500-599")
+	}
+	for _, l := range lines {
+		if !regexp.MustCompile(`\s(5\d\d)[ A-Za-z]*\s+\d+ms\s`).MatchString(l) {
+			t.Errorf("a tap line with --status 500-599 has another status: %q", l)
+		}
 	}
 }

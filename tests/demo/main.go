@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/planeless/planeless/tests/harness"
@@ -20,7 +21,7 @@ import (
 
 func main() {
 	duration := flag.Duration("duration", 30*time.Second, "how long to drive traffic")
-	hold := flag.Bool("hold", false, "keep everything running after the report, until Ctrl-C (Prometheus stays up)")
+	hold := flag.Bool("hold", false, "keep everything running after the report, until Ctrl-C (Prometheus and Zipkin stay up)")
 	flag.Parse()
 
 	if os.Geteuid() != 0 {
@@ -29,45 +30,59 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGPIPE)
 	defer stop()
-	r := &runner{ctx: ctx}
+	r := &runner{ctx: ctx, out: os.Stdout, color: term.IsTerminal(int(os.Stdout.Fd()))}
 	os.Exit(r.run(func() { demo(r, *duration, *hold) }))
 }
 
 func demo(r *runner, duration time.Duration, hold bool) {
 	manifest := filepath.Join(need.RepoRoot(), "tests", "demo", "demo.yaml")
-	step("1. planeless inject -f tests/demo/demo.yaml")
-	pods := harness.Inject(r, manifest)
+	h := harness.New(r)
+	// Zipkin first, in a pod of its own: it takes a while to come up.
+	z := startZipkin(r, h)
+
+	r.step("1. planeless inject -f tests/demo/demo.yaml")
+	pods := harness.Inject(r, z.addressIn(r, manifest, h.Dir()))
 	services, err := readServices(manifest)
 	if err != nil {
 		r.Fatal(err)
 	}
+	r.printf("   %d pods; the collector %s is given by its address, %s\n", len(pods), zipkinEndpoint, z.Addr)
 
-	step("2. starting the injected pods: network namespaces, `planeless init` (iptables), Envoy as UID 1337, the apps")
-	h := harness.New(r)
-	running := map[string]*harness.Pod{}
+	r.step("2. starting the injected pods: network namespaces, `planeless init` (iptables), Envoy as UID 1337, the apps")
+	var running []*harness.Pod
+	byName := map[string]*harness.Pod{}
 	for _, pod := range pods {
-		running[pod.Name] = h.Start(r, pod, harness.PodOptions{Apps: appsOf(pod), Aliases: aliasesOf(pod, services)})
-		fmt.Printf("   %-10s %-14s %s/%s version=%s\n", pod.Name, running[pod.Name].IP, pod.Namespace, pod.Labels["app"], pod.Labels["version"])
+		p := h.Start(r, pod, harness.PodOptions{Apps: appsOf(pod), Aliases: aliasesOf(pod, services)})
+		running, byName[pod.Name] = append(running, p), p
+		r.printf("   %-10s %-14s %s/%s version=%s\n", pod.Name, p.IP, pod.Namespace, pod.Labels["app"], pod.Labels["version"])
 	}
 	users := h.Plain(r, "users", harness.PodOptions{})
-	fmt.Printf("   %-10s %-14s (no sidecar: the outside world)\n", "users", users.IP)
+	r.printf("   %-10s %-14s (no sidecar: the outside world)\n", "users", users.IP)
 	prom := h.StartPrometheus(r, h.Pods())
-	fmt.Printf("   prometheus %s, scraping every pod's prometheus.io/port and path\n", prom.URL)
+	r.printf("   prometheus %s, scraping every pod's prometheus.io/port and path\n", prom.URL)
+	z.wait(r)
+	r.printf("   zipkin     %s, receiving the spans of every sidecar (planeless.dev/tracing: zipkin)\n", z.URL)
 
-	step(fmt.Sprintf("3. driving traffic for %s: users → web → orders (REST), web → orders (gRPC), and a slower, flakier canary orders-v2", duration))
-	drive(r, users, running["web"], duration)
+	r.step(fmt.Sprintf("3. driving traffic for %s: users → web → orders (REST), web → orders (gRPC), and a slower, flakier canary orders-v2", duration))
+	drive(r, users, byName["web"], duration)
 
-	step("4. what planeless added to the web pod (abridged; `planeless inject -f tests/demo/demo.yaml` prints it all)")
-	showPod(r, running["web"].Object)
+	r.step("4. what planeless added to the web pod (abridged; `planeless inject -f tests/demo/demo.yaml` prints it all)")
+	showPod(r, byName["web"].Object)
 
-	step("5. what Prometheus now knows, with no configuration besides the pods' annotations")
+	r.step("5. what Prometheus now knows, with no configuration besides the pods' annotations")
 	showQueries(r, prom)
 
-	step("6. access logs: the web pod's Envoy stdout (last lines)")
-	showAccessLogs(r, running["web"])
+	r.step("6. access logs: the web pod's Envoy stdout (last lines)")
+	showAccessLogs(r, byName["web"])
+
+	r.step("7. a trace: users → web → orders, as the sidecars reported it to Zipkin (web copies the trace headers)")
+	showTrace(r, z)
+
+	r.step("8. planeless tap: the same sidecar logs, each request once, client and server sides paired")
+	showTap(r, running)
 
 	if hold {
-		step("holding: Prometheus at " + prom.URL + " (try the queries above); Ctrl-C to clean up")
+		r.step("holding: Prometheus at " + prom.URL + " (try the queries above), Zipkin at " + z.URL + "/zipkin/; Ctrl-C to clean up")
 		<-r.ctx.Done()
 	}
 }
@@ -117,7 +132,7 @@ func drive(r *runner, users, web *harness.Pod, d time.Duration) {
 	if r.ctx.Err() != nil {
 		r.stop()
 	}
-	fmt.Printf("   sent %d REST requests (users → web → orders) and %d gRPC calls (web → orders)\n", rest, grpc)
+	r.printf("   sent %d REST requests (users → web → orders) and %d gRPC calls (web → orders)\n", rest, grpc)
 	// Let Envoy flush its histograms and Prometheus scrape them.
 	time.Sleep(6 * time.Second)
 }
@@ -131,5 +146,3 @@ func appsOf(pod *corev1.Pod) map[string][]string {
 	}
 	return apps
 }
-
-func step(s string) { fmt.Printf("\n\033[1m== %s\033[0m\n", s) }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 )
@@ -10,7 +11,10 @@ import (
 // runner lets the harness, written for tests, run in a program: it
 // satisfies harness.T. Fatalf unwinds to run(), which runs the cleanups.
 type runner struct {
-	ctx      context.Context
+	ctx context.Context
+	// out receives the demo's report; color makes its headings bold.
+	out      io.Writer
+	color    bool
 	mu       sync.Mutex
 	cleanups []func()
 	failed   bool
@@ -86,3 +90,18 @@ func (r *runner) run(f func()) (code int) {
 	f()
 	return 0
 }
+
+func (r *runner) printf(format string, args ...any) { fmt.Fprintf(r.out, format, args...) }
+func (r *runner) println(args ...any)               { fmt.Fprintln(r.out, args...) }
+func (r *runner) print(args ...any)                 { fmt.Fprint(r.out, args...) }
+
+// bold is s in bold on a terminal.
+func (r *runner) bold(s string) string {
+	if !r.color {
+		return s
+	}
+	return "\033[1m" + s + "\033[0m"
+}
+
+// step prints the heading of one step of the demo.
+func (r *runner) step(s string) { r.printf("\n%s\n", r.bold("== "+s)) }

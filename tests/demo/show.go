@@ -63,7 +63,7 @@ func showPod(r *runner, pod *corev1.Pod) {
 	if err != nil {
 		r.Fatal(err)
 	}
-	fmt.Print(indent(string(out)))
+	r.print(indent(string(out)))
 }
 
 // The queries are docs/metrics.md's, over a shorter window.
@@ -95,13 +95,13 @@ func showQueries(r *runner, prom *harness.Prometheus) {
 			`histogram_quantile(0.99, sum by (namespace, app, destination, le) (rate(envoy_planeless_request_duration_milliseconds_bucket{direction="outbound"}[1m])))`, byDestination, "%.0f ms"},
 	}
 	for _, q := range queries {
-		fmt.Printf("\n   \033[1m%s\033[0m\n   %s\n", q.title, strings.Join(strings.Fields(q.query), " "))
+		r.printf("\n   %s\n   %s\n", r.bold(q.title), strings.Join(strings.Fields(q.query), " "))
 		results, err := prom.Query(q.query)
 		if err != nil {
 			r.Fatal(err)
 		}
 		if len(results) == 0 {
-			fmt.Println("     (no series)")
+			r.println("     (no series)")
 		}
 		sort.Slice(results, func(i, j int) bool { return key(results[i], q.labels) < key(results[j], q.labels) })
 		for _, res := range results {
@@ -113,7 +113,7 @@ func showQueries(r *runner, prom *harness.Prometheus) {
 			if math.IsNaN(res.Value) {
 				value = "-"
 			}
-			fmt.Printf("     %-44s %s\n", key(res, q.labels), value)
+			r.printf("     %-44s %s\n", key(res, q.labels), value)
 		}
 	}
 }
@@ -147,15 +147,15 @@ func showAccessLogs(r *runner, pod *harness.Pod) {
 		}
 	}
 	if len(entries) == 0 {
-		fmt.Println("   (no access log lines)")
+		r.println("   (no access log lines)")
 		return
 	}
 	from := max(0, len(entries)-6)
 	for _, e := range entries[from:] {
-		fmt.Printf("   %-8s %s %s%s → %d in %.0f ms via %s\n", e.Direction, e.Method, e.Authority, e.Path, e.Code, e.Duration, e.Cluster)
+		r.printf("   %-8s %s %s%s → %d in %.0f ms via %s\n", e.Direction, e.Method, e.Authority, e.Path, e.Code, e.Duration, e.Cluster)
 	}
-	fmt.Println("   one line in full:")
-	fmt.Println("   " + lines[len(lines)-1])
+	r.println("   one line in full:")
+	r.println("   " + lines[len(lines)-1])
 }
 
 func indent(s string) string {
