@@ -84,8 +84,8 @@ func Findings(r *Report) []string {
 				"0.15 vCPU targets would need faster cores or a lighter proxy, and planeless's own share is the ratio to "+
 				"envoy-quickly (%.2f for CPU). A hand ablation on this machine (six alternating rounds at 1,000 rps, access "+
 				"log off) found neither the gRPC stats filter nor the workload headers in it: removing either from both "+
-				"sidecars changed CPU per request by under 1%%; the rest of the gap lies in the forward proxy's sub-cluster "+
-				"mode and the per-port chains, not yet separated.",
+				"sidecars changed CPU per request by under 1%%; the rest of the gap is elsewhere (candidates: the forward proxy's sub-cluster "+
+				"mode, the per-port inbound chains), not yet separated.",
 				r.Ratios.AddedHTTPP99MS[dataplane.Planeless], r.Ratios.AddedHTTPP99MS[dataplane.EnvoyQuickly],
 				MeanCPU(pl), MeanCPU(eq), r.Machine.Cores, r.Ratios.PlanelessEnvoyQuickly.CPUPer1000))
 		}
