@@ -89,9 +89,10 @@ func demo(r *runner, duration time.Duration, hold bool) {
 
 // drive sends traffic until d has passed: users call web, which calls
 // orders (REST) and orders-canary; web also calls orders over gRPC.
+// Requests under way then finish: cutting them would log them as
+// downstream disconnects (0 DC) that no user caused.
 func drive(r *runner, users, web *harness.Pod, d time.Duration) {
-	ctx, cancel := context.WithTimeout(r.ctx, d)
-	defer cancel()
+	ctx, end := r.ctx, time.Now().Add(d)
 	callees := []string{
 		"http://orders:8080/orders/42",
 		"http://orders:8080/orders/42",
@@ -106,7 +107,7 @@ func drive(r *runner, users, web *harness.Pod, d time.Duration) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := worker; ctx.Err() == nil; i++ {
+			for i := worker; ctx.Err() == nil && time.Now().Before(end); i++ {
 				if worker == 2 {
 					args := []string{"testapp", "grpc-call", "-target", "orders:8080", "-payload", "order"}
 					if i%10 == 0 {
