@@ -42,24 +42,35 @@ func showTap(r *runner, pods []*harness.Pod) {
 }
 
 // tapEntries reads the access-log entries of every pod's sidecar, in the
-// order the requests started. Envoy's own log lines are skipped, as tap
-// skips them.
+// order the requests started.
 func tapEntries(r *runner, pods []*harness.Pod) ([]tap.Entry, error) {
 	var entries []tap.Entry
 	for _, p := range pods {
-		for line := range strings.Lines(p.EnvoyStdout(r)) {
-			e, err := tap.Parse([]byte(line))
-			if errors.Is(err, tap.ErrNotAccessLog) {
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("pod %s: %w", p.Name, err)
-			}
-			e.Source = tap.PodRef{Namespace: p.Object.Namespace, Name: p.Name}
-			entries = append(entries, e)
+		es, err := parseSidecarLog(tap.PodRef{Namespace: p.Object.Namespace, Name: p.Name}, p.EnvoyStdout(r))
+		if err != nil {
+			return nil, err
 		}
+		entries = append(entries, es...)
 	}
 	slices.SortStableFunc(entries, func(a, b tap.Entry) int { return a.StartTime.Compare(b.StartTime) })
+	return entries, nil
+}
+
+// parseSidecarLog reads the access-log entries of one pod's sidecar log;
+// Envoy's own log lines are skipped, as tap skips them.
+func parseSidecarLog(pod tap.PodRef, log string) ([]tap.Entry, error) {
+	var entries []tap.Entry
+	for line := range strings.Lines(log) {
+		e, err := tap.Parse([]byte(line))
+		if errors.Is(err, tap.ErrNotAccessLog) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("pod %s: %w", pod, err)
+		}
+		e.Source = pod
+		entries = append(entries, e)
+	}
 	return entries, nil
 }
 
@@ -86,18 +97,29 @@ func tapRequests(entries []tap.Entry, f tap.Filter) []tap.Request {
 
 // writeTap prints requests with tap's table writer, indented.
 func writeTap(r *runner, requests []tap.Request) {
-	var b strings.Builder
-	w := tap.NewTableWriter(&b, r.color)
-	if err := w.Header(); err != nil {
+	table, err := tapTable(requests, r.color, nil)
+	if err != nil {
 		r.Fatal(err)
+	}
+	r.print(indent(table))
+}
+
+// tapTable is what `planeless tap` prints for requests, times in loc
+// (nil: local time).
+func tapTable(requests []tap.Request, color bool, loc *time.Location) (string, error) {
+	var b strings.Builder
+	w := tap.NewTableWriter(&b, color)
+	w.Location = loc
+	if err := w.Header(); err != nil {
+		return "", err
 	}
 	for _, req := range requests {
 		if err := w.Write(req); err != nil {
-			r.Fatal(err)
+			return "", err
 		}
 	}
 	if len(requests) == 0 {
 		b.WriteString("(no requests)\n")
 	}
-	r.print(indent(b.String()))
+	return b.String(), nil
 }
