@@ -29,6 +29,14 @@ func Markdown(r *Report) string {
 	p("| --- | --- | --- | --- | --- | --- | --- |")
 	p("| %s | %d | %.1f GiB | %s | %s | %s | %.2f / %.2f |", m.CPU, m.Cores, float64(m.MemoryBytes)/(1<<30), m.Kernel, m.Go, m.Envoy, m.LoadAvgStart, m.LoadAvgEnd)
 	p("")
+	if len(r.LoadByPhase) > 0 {
+		var phases []string
+		for _, l := range r.LoadByPhase {
+			phases = append(phases, fmt.Sprintf("%s %.2f", l.Phase, l.LoadAvg))
+		}
+		p("Load average (1 min) when each phase began: %s.", strings.Join(phases, ", "))
+		p("")
+	}
 	if m.LoadAvgStart > float64(m.Cores)/2 || m.LoadAvgEnd > float64(m.Cores)/2 {
 		p("> The machine was busy with other work during this run (load average above half the cores): latency tails and CPU figures are noisier than on an idle machine; ratios, measured back to back, are the more robust numbers.")
 		p("")

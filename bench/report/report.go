@@ -18,7 +18,14 @@ type Report struct {
 	Ratios     *DataPlaneRatios   `json:"data_plane_ratios,omitempty"`
 	Targets    []Target           `json:"targets"`
 	Skipped    map[string]string  `json:"skipped,omitempty"`
-	Extra      map[string]float64 `json:"extra,omitempty"`
+	// LoadByPhase is the 1-minute load average when each phase began.
+	LoadByPhase []PhaseLoad `json:"load_average_by_phase,omitempty"`
+}
+
+// PhaseLoad is the machine's load when a phase began.
+type PhaseLoad struct {
+	Phase   string  `json:"phase"`
+	LoadAvg float64 `json:"load_average_1m"`
 }
 
 // Machine describes where the numbers come from.

@@ -57,17 +57,21 @@ func run(out string, quick bool) error {
 	r := &report.Report{Quick: quick, Generated: start.UTC().Format(time.RFC3339), Skipped: map[string]string{}}
 	r.Machine = machine()
 
-	step("Go benchmarks of the admission path")
+	phase := func(name string) {
+		step(name)
+		r.LoadByPhase = append(r.LoadByPhase, report.PhaseLoad{Phase: name, LoadAvg: loadAverage()})
+	}
+	phase("Go benchmarks of the admission path")
 	if r.Benchmarks, err = goBenchmarks(root, quick); err != nil {
 		return err
 	}
 
-	step("webhook and baseline under TLS load")
+	phase("webhook and baseline under TLS load")
 	if r.Admission, err = admissionLoad(root, work, quick); err != nil {
 		return err
 	}
 
-	step("data plane and start-up (network namespaces)")
+	phase("data plane and start-up (network namespaces)")
 	dp, err := dataPlane(root, work, quick)
 	if err != nil {
 		r.Skipped["the data plane and start-up"] = err.Error()
