@@ -12,12 +12,12 @@ type Report struct {
 	Seconds   float64 `json:"seconds"`
 	Machine   Machine `json:"machine"`
 
-	Benchmarks []Benchmark        `json:"go_benchmarks"`
-	Admission  AdmissionLoad      `json:"admission_load"`
-	DataPlane  *dataplane.Result  `json:"data_plane,omitempty"`
-	Ratios     *DataPlaneRatios   `json:"data_plane_ratios,omitempty"`
-	Targets    []Target           `json:"targets"`
-	Skipped    map[string]string  `json:"skipped,omitempty"`
+	Benchmarks []Benchmark       `json:"go_benchmarks"`
+	Admission  AdmissionLoad     `json:"admission_load"`
+	DataPlane  *dataplane.Result `json:"data_plane,omitempty"`
+	Ratios     *DataPlaneRatios  `json:"data_plane_ratios,omitempty"`
+	Targets    []Target          `json:"targets"`
+	Skipped    map[string]string `json:"skipped,omitempty"`
 	// LoadByPhase is the 1-minute load average when each phase began.
 	LoadByPhase []PhaseLoad `json:"load_average_by_phase,omitempty"`
 }
