@@ -2,9 +2,12 @@ package bootstrap_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/planeless/planeless/bootstrap"
 	"github.com/planeless/planeless/tests/golden"
@@ -14,11 +17,38 @@ import (
 func TestRenderMatchesGoldenFiles(t *testing.T) {
 	for name, p := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := bootstrap.Render(specOf(t, p))
+			got, err := bootstrap.RenderYAML(specOf(t, p))
+			if err != nil {
+				t.Fatalf("RenderYAML: %v", err)
+			}
+			golden.Assert(t, filepath.Join("testdata", name+".yaml"), got)
+		})
+	}
+}
+
+// Envoy gets the JSON; people and the goldens read the YAML: both must be
+// the same bootstrap.
+func TestRenderAndRenderYAMLAreTheSameBootstrap(t *testing.T) {
+	for name, p := range cases {
+		t.Run(name, func(t *testing.T) {
+			js, err := bootstrap.Render(specOf(t, p))
 			if err != nil {
 				t.Fatalf("Render: %v", err)
 			}
-			golden.Assert(t, filepath.Join("testdata", name+".yaml"), got)
+			if !json.Valid(js) || bytes.ContainsAny(js, "\n\t") {
+				t.Fatalf("Render is not compact JSON:\n%.300s", js)
+			}
+			fromJSON, err := yaml.JSONToYAML(js)
+			if err != nil {
+				t.Fatal(err)
+			}
+			y, err := bootstrap.RenderYAML(specOf(t, p))
+			if err != nil {
+				t.Fatalf("RenderYAML: %v", err)
+			}
+			if !bytes.Equal(fromJSON, y) {
+				t.Error("Render and RenderYAML describe different bootstraps")
+			}
 		})
 	}
 }

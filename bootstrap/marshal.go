@@ -1,6 +1,8 @@
 package bootstrap
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -55,6 +57,23 @@ func (p *packer) pack(m validatable) *anypb.Any {
 
 func (p *packer) err() error {
 	return errors.Join(p.errs...)
+}
+
+// toJSON prints m as compact JSON with proto field names. protojson's
+// field order is fixed (declaration order, map keys sorted) and Compact
+// removes the whitespace it deliberately varies, so the bytes are
+// deterministic.
+func toJSON(m proto.Message) ([]byte, error) {
+	js, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("marshalling bootstrap to JSON: %w", err)
+	}
+	var out bytes.Buffer
+	out.Grow(len(js))
+	if err := json.Compact(&out, js); err != nil {
+		return nil, fmt.Errorf("compacting bootstrap JSON: %w", err)
+	}
+	return out.Bytes(), nil
 }
 
 // toYAML prints m as YAML with proto field names (snake_case, as in Envoy's

@@ -248,7 +248,7 @@ func TestRequestMetricsBoundDropsSeriesNotRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, err := bootstrap.Render(s)
+	y, err := bootstrap.RenderYAML(s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +287,7 @@ func TestDestinationBoundRefusesOneMoreDestination(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	y, err := bootstrap.Render(s)
+	y, err := bootstrap.RenderYAML(s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ const (
 	// BootstrapDir is where the downward API volume holding the bootstrap
 	// annotation is mounted in the proxy.
 	BootstrapDir  = "/etc/planeless"
-	BootstrapFile = "bootstrap.yaml"
+	BootstrapFile = "bootstrap.json"
 
 	// StatsPortName names the stats listener's container port.
 	StatsPortName = "planeless-stats"

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/planeless/planeless/tests/golden"
 	"github.com/planeless/planeless/tests/need"
 )
@@ -102,6 +104,33 @@ func TestRenderPrintsTheBootstrapEnvoyAccepts(t *testing.T) {
 	}
 	if msg, err := exec.CommandContext(t.Context(), envoy, "--mode", "validate", "-c", path).CombinedOutput(); err != nil {
 		t.Fatalf("envoy refused the rendered bootstrap: %v\n%s", err, msg)
+	}
+}
+
+// render -o json prints exactly what the injected pod's annotation carries.
+func TestRenderJSONIsTheAnnotation(t *testing.T) {
+	js, _, err := run(t, deployment, "render", "-f", "-", "-o", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	injected, _, err := run(t, deployment, "inject", "-f", "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var obj struct {
+		Spec struct {
+			Template struct {
+				Metadata struct {
+					Annotations map[string]string `json:"annotations"`
+				} `json:"metadata"`
+			} `json:"template"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal([]byte(injected), &obj); err != nil {
+		t.Fatal(err)
+	}
+	if got := obj.Spec.Template.Metadata.Annotations["planeless.dev/bootstrap"]; got != js {
+		t.Errorf("render -o json differs from the annotation:\n%.200s\n%.200s", js, got)
 	}
 }
 

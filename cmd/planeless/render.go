@@ -21,12 +21,13 @@ func init() { subcommands = append(subcommands, newRenderCmd) }
 
 func newRenderCmd() *cobra.Command {
 	var flags injectorFlags
-	var file string
+	var file, output string
 	cmd := &cobra.Command{
 		Use:   "render -f FILE",
 		Short: "Print the Envoy bootstrap of the first pod in FILE",
-		Long: `render prints, as YAML, the Envoy bootstrap the injector would give the first
-Pod or workload pod template in FILE (- is standard input).`,
+		Long: `render prints the Envoy bootstrap the injector would give the first Pod or
+workload pod template in FILE (- is standard input): as YAML, or with -o json
+as the compact JSON the pod's planeless.dev/bootstrap annotation carries.`,
 		Example: `  planeless render -f deploy.yaml
   planeless render -f pod.yaml | envoy --mode validate -c /dev/stdin`,
 		Args: cobra.NoArgs,
@@ -51,7 +52,15 @@ Pod or workload pod template in FILE (- is standard input).`,
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", obj.GetKind(), obj.GetName(), err)
 			}
-			out, err := bootstrap.Render(s)
+			render := bootstrap.RenderYAML
+			switch output {
+			case "yaml":
+			case "json":
+				render = bootstrap.Render
+			default:
+				return fmt.Errorf("invalid --output %q: allowed: yaml, json", output)
+			}
+			out, err := render(s)
 			if err != nil {
 				return err
 			}
@@ -60,6 +69,7 @@ Pod or workload pod template in FILE (- is standard input).`,
 		},
 	}
 	cmd.Flags().StringVarP(&file, "filename", "f", "", "manifests holding the pod, - for standard input")
+	cmd.Flags().StringVarP(&output, "output", "o", "yaml", "yaml, or json (what the pod's annotation carries)")
 	_ = cmd.MarkFlagRequired("filename")
 	flags.bind(cmd.Flags())
 	return cmd

@@ -112,13 +112,15 @@ func (p *Pod) envoyArgv(t T) ([]string, error) {
 	if bootstrap == "" {
 		return nil, fmt.Errorf("the pod has no %s annotation", BootstrapAnnotation)
 	}
-	file := filepath.Join(p.dir, "bootstrap.yaml")
-	if err := os.WriteFile(file, []byte(bootstrap), 0o644); err != nil {
-		return nil, fmt.Errorf("writing the bootstrap: %w", err)
-	}
 	argv := p.expandAll(p.proxy, slices.Concat(p.proxy.Command, p.proxy.Args))
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("container %s has no command", ProxyContainerName)
+	}
+	// The file keeps the name the container gives it: Envoy reads the
+	// format from the extension.
+	file := filepath.Join(p.dir, filepath.Base(configPath(argv)))
+	if err := os.WriteFile(file, []byte(bootstrap), 0o644); err != nil {
+		return nil, fmt.Errorf("writing the bootstrap: %w", err)
 	}
 	argv[0] = p.h.envoyFor(t, p.ProxyUID, p.ProxyGID)
 	rewritten := false
@@ -150,4 +152,18 @@ func (p *Pod) EnvoyPID() int {
 		return 0
 	}
 	return p.envoy.cmd.Process.Pid
+}
+
+// configPath returns the value of Envoy's -c (or --config-path) in argv.
+func configPath(argv []string) string {
+	for i := 1; i < len(argv); i++ {
+		switch {
+		case (argv[i] == "-c" || argv[i] == "--config-path") && i+1 < len(argv):
+			return argv[i+1]
+		case strings.HasPrefix(argv[i], "-c="), strings.HasPrefix(argv[i], "--config-path="):
+			_, v, _ := strings.Cut(argv[i], "=")
+			return v
+		}
+	}
+	return "bootstrap.yaml"
 }

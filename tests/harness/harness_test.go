@@ -102,7 +102,7 @@ func TestAPodRunsLikeTheKubeletWouldRunIt(t *testing.T) {
 		if out, err := web.Exec(t.Context(), web.AppUID, "id", "-u"); err != nil || strings.TrimSpace(out) != "2000" {
 			t.Errorf("Exec as the app UID: %q, %v", out, err)
 		}
-		b, err := os.ReadFile(filepath.Join(web.dir, "bootstrap.yaml"))
+		b, err := os.ReadFile(filepath.Join(web.dir, "bootstrap.json"))
 		if err != nil || string(b) != pod.Annotations[BootstrapAnnotation] {
 			t.Errorf("envoy's bootstrap file is not exactly the pod's annotation (%v)", err)
 		}
