@@ -1,14 +1,12 @@
 package workload
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/yaml"
 
 	"github.com/planeless/planeless/bootstrap"
 	"github.com/planeless/planeless/inject"
@@ -66,8 +64,7 @@ func Cases(repoRoot string) ([]Case, error) {
 			cases = append(cases,
 				Case{"render-steps/build/" + name, buildCase(s)},
 				Case{"render-steps/protojson/" + name, protojsonCase(s)},
-				Case{"render-steps/json-to-yaml/" + name, jsonToYAMLCase(s)},
-				Case{"render-alternative/compact-json/" + name, compactJSONCase(s)},
+				Case{"render-yaml/" + name, renderYAMLCase(s)},
 			)
 		}
 	}
@@ -75,8 +72,7 @@ func Cases(repoRoot string) ([]Case, error) {
 }
 
 // The render steps, apart: building and validating the typed bootstrap,
-// printing it with protojson, and converting that JSON to YAML (what
-// bootstrap.Render does after protojson).
+// and printing it with protojson (bootstrap.Render then compacts the JSON).
 
 func buildCase(s *spec.Spec) func(b *testing.B) {
 	return func(b *testing.B) {
@@ -104,48 +100,21 @@ func protojsonCase(s *spec.Spec) func(b *testing.B) {
 	}
 }
 
-// compactJSONCase is the whole render step done another way: build,
-// protojson, and json.Compact for a deterministic layout instead of the
-// YAML conversion (Envoy reads JSON with -c as it reads YAML).
-func compactJSONCase(s *spec.Spec) func(b *testing.B) {
+// renderYAMLCase is bootstrap.RenderYAML, the readable form `planeless
+// render` prints (and the annotation's format before it became compact
+// JSON): what the YAML conversion would cost at admission.
+func renderYAMLCase(s *spec.Spec) func(b *testing.B) {
 	return func(b *testing.B) {
 		b.ReportAllocs()
 		var size int
 		for b.Loop() {
-			bs, err := bootstrap.Build(s)
+			out, err := bootstrap.RenderYAML(s)
 			if err != nil {
-				b.Fatalf("build: %v", err)
+				b.Fatalf("render yaml: %v", err)
 			}
-			js, err := (protojson.MarshalOptions{UseProtoNames: true}).Marshal(bs)
-			if err != nil {
-				b.Fatalf("protojson: %v", err)
-			}
-			var out bytes.Buffer
-			if err := json.Compact(&out, js); err != nil {
-				b.Fatalf("compact: %v", err)
-			}
-			size = out.Len()
+			size = len(out)
 		}
 		b.ReportMetric(float64(size), BootstrapBytesUnit)
-	}
-}
-
-func jsonToYAMLCase(s *spec.Spec) func(b *testing.B) {
-	return func(b *testing.B) {
-		bs, err := bootstrap.Build(s)
-		if err != nil {
-			b.Fatalf("build: %v", err)
-		}
-		js, err := (protojson.MarshalOptions{UseProtoNames: true}).Marshal(bs)
-		if err != nil {
-			b.Fatalf("protojson: %v", err)
-		}
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := yaml.JSONToYAML(js); err != nil {
-				b.Fatalf("json to yaml: %v", err)
-			}
-		}
 	}
 }
 
