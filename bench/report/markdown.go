@@ -37,8 +37,15 @@ func Markdown(r *Report) string {
 		p("Load average (1 min) when each phase began: %s.", strings.Join(phases, ", "))
 		p("")
 	}
-	if m.LoadAvgStart > float64(m.Cores)/2 || m.LoadAvgEnd > float64(m.Cores)/2 {
-		p("> The machine was busy with other work during this run (load average above half the cores): latency tails and CPU figures are noisier than on an idle machine; ratios, measured back to back, are the more robust numbers.")
+	busy := m.LoadAvgStart > float64(m.Cores)
+	for _, l := range r.LoadByPhase {
+		// A phase begins right after the previous one, whose own load is
+		// still in the 1-minute average: only more than 1.5 per core says
+		// that something else was running.
+		busy = busy || l.LoadAvg > 1.5*float64(m.Cores)
+	}
+	if busy {
+		p("> The machine was busy with other work during this run: latency tails and CPU figures are noisier than on an idle machine; ratios, measured back to back, are the more robust numbers.")
 		p("")
 	}
 
