@@ -70,6 +70,11 @@ func (i *Injector) Inject(pod *corev1.Pod) (Result, error) {
 	if err != nil {
 		return Result{Warnings: warnings}, fmt.Errorf("rendering the bootstrap: %w", err)
 	}
+	if len(config) > maxBootstrapBytes {
+		return Result{Warnings: warnings}, &spec.PodError{Reason: fmt.Sprintf(
+			"the proxy's configuration for %d intercepted ports is %d KiB, more than the %d KiB a pod's annotations leave it; intercept fewer ports with %sports or %sexclude-inbound-ports",
+			len(s.Inbound), len(config)>>10, maxBootstrapBytes>>10, spec.Prefix, spec.Prefix)}
+	}
 
 	initC := i.initContainer(s)
 	proxy := i.proxyContainer(s)

@@ -2,9 +2,11 @@ package inject
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -277,4 +279,28 @@ func injectedPods(t *testing.T, manifests []byte) []*corev1.Pod {
 		}
 	}
 	return pods
+}
+
+// A pod whose bootstrap would not fit in its annotations is refused with a
+// message saying what to do, instead of failing later in the API server.
+func TestTooManyPortsAreRefusedClearly(t *testing.T) {
+	ports := make([]string, 0, 200)
+	for p := 10000; p < 10200; p++ {
+		ports = append(ports, strconv.Itoa(p))
+	}
+	pod := withAnnotations(map[string]string{spec.Prefix + "ports": strings.Join(ports, ",")})
+	before := pod.DeepCopy()
+	_, err := New().Inject(pod)
+	var podErr *spec.PodError
+	if !errors.As(err, &podErr) || !strings.Contains(err.Error(), "for 200 intercepted ports") || !strings.Contains(err.Error(), "planeless.dev/exclude-inbound-ports") {
+		t.Fatalf("error = %v, want a PodError naming the ports and the way out", err)
+	}
+	if diff := cmpPods(before, pod); diff != "" {
+		t.Errorf("pod changed: %s", diff)
+	}
+
+	fits := withAnnotations(map[string]string{spec.Prefix + "ports": strings.Join(ports[:20], ",")})
+	if _, err := New().Inject(fits); err != nil {
+		t.Fatalf("20 ports must fit: %v", err)
+	}
 }
