@@ -18,6 +18,15 @@ import (
 	"time"
 )
 
+// CA signs serving certificates. Issuing again from the same CA is a
+// rotation its clients do not need to hear about.
+type CA struct {
+	// PEM is the CA certificate clients trust.
+	PEM  []byte
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
 // Pair is a serving certificate written to disk with the CA that signed it.
 type Pair struct {
 	CAPEM    []byte
@@ -25,40 +34,41 @@ type Pair struct {
 	KeyFile  string
 }
 
-// Write creates a CA and a serving certificate for hosts (DNS names or IP
-// addresses), writes tls.crt and tls.key into dir and returns them. Writing
-// into the same dir again replaces the files, as a rotation does.
-func Write(t testing.TB, dir string, hosts ...string) Pair {
+// NewCA creates a CA valid for a day.
+func NewCA(t testing.TB) *CA {
 	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
+	key := newKey(t)
+	tmpl := &x509.Certificate{
 		SerialNumber:          serial(t),
 		Subject:               pkix.Name{CommonName: "planeless test CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
 		IsCA:                  true,
 		KeyUsage:              x509.KeyUsageCertSign,
 		BasicConstraintsValid: true,
 	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca, _ := x509.ParseCertificate(caDER)
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &CA{PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), cert: cert, key: key}
+}
 
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
+// Issue writes a new key and a certificate for hosts (DNS names or IP
+// addresses) into dir as tls.key, then tls.crt, each replaced through a
+// rename so a watcher never reads half a file.
+func (ca *CA) Issue(t testing.TB, dir string, hosts ...string) Pair {
+	t.Helper()
+	key := newKey(t)
 	tmpl := &x509.Certificate{
 		SerialNumber: serial(t),
 		Subject:      pkix.Name{CommonName: hosts[0]},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
@@ -69,7 +79,7 @@ func Write(t testing.TB, dir string, hosts ...string) Pair {
 			tmpl.DNSNames = append(tmpl.DNSNames, h)
 		}
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,19 +87,30 @@ func Write(t testing.TB, dir string, hosts ...string) Pair {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := Pair{
-		CAPEM:    pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		CertFile: filepath.Join(dir, "tls.crt"),
-		KeyFile:  filepath.Join(dir, "tls.key"),
-	}
-	// Write the key first and the certificate last, each through a rename,
-	// so a watcher never pairs a new certificate with an old key for long.
-	writeAtomic(t, p.KeyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
-	writeAtomic(t, p.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	p := Pair{CAPEM: ca.PEM, CertFile: filepath.Join(dir, "tls.crt"), KeyFile: filepath.Join(dir, "tls.key")}
+	replace(t, p.KeyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
+	replace(t, p.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 	return p
 }
 
+// Write creates a new CA and a serving certificate for hosts in dir.
+// Writing into the same dir again replaces both, as a rotation to a new CA.
+func Write(t testing.TB, dir string, hosts ...string) Pair {
+	t.Helper()
+	return NewCA(t).Issue(t, dir, hosts...)
+}
+
+func newKey(t testing.TB) *ecdsa.PrivateKey {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
+
 func serial(t testing.TB) *big.Int {
+	t.Helper()
 	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	if err != nil {
 		t.Fatal(err)
@@ -97,13 +118,19 @@ func serial(t testing.TB) *big.Int {
 	return n
 }
 
-func writeAtomic(t testing.TB, path string, data []byte) {
+func replace(t testing.TB, path string, data []byte) {
 	t.Helper()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if _, err := f.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -58,7 +58,7 @@ func TestDefaultChartKeepsTheCertificateAcrossUpgradesAndUninstallsCleanly(t *te
 	if err != nil {
 		t.Fatalf("the chart created no TLS Secret: %v", err)
 	}
-	secret.Data = map[string][]byte{"ca.crt": s.ca.pem, "tls.crt": []byte("cert"), "tls.key": []byte("key")}
+	secret.Data = map[string][]byte{"ca.crt": s.ca.PEM, "tls.crt": []byte("cert"), "tls.key": []byte("key")}
 	if _, err := s.client.CoreV1().Secrets(releaseNS).Update(ctx, secret, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestDefaultChartKeepsTheCertificateAcrossUpgradesAndUninstallsCleanly(t *te
 	if err != nil {
 		t.Fatal(err)
 	}
-	mwc.Webhooks[0].ClientConfig.CABundle = s.ca.pem
+	mwc.Webhooks[0].ClientConfig.CABundle = s.ca.PEM
 	if _, err := s.client.AdmissionregistrationV1().MutatingWebhookConfigurations().Update(ctx, mwc, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -76,14 +76,14 @@ func TestDefaultChartKeepsTheCertificateAcrossUpgradesAndUninstallsCleanly(t *te
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(secret.Data["tls.crt"]) != "cert" || string(secret.Data["ca.crt"]) != string(s.ca.pem) {
+	if string(secret.Data["tls.crt"]) != "cert" || string(secret.Data["ca.crt"]) != string(s.ca.PEM) {
 		t.Errorf("the upgrade dropped the certificate from the Secret: %v", keys(secret.Data))
 	}
 	mwc, err = s.client.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, "planeless", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(mwc.Webhooks[0].ClientConfig.CABundle) != string(s.ca.pem) {
+	if string(mwc.Webhooks[0].ClientConfig.CABundle) != string(s.ca.PEM) {
 		t.Error("the upgrade dropped the caBundle the webhook keeps current")
 	}
 

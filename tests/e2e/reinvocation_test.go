@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/tests/certs"
 )
 
 // A second mutating webhook that adds a container, before or after planeless,
@@ -69,7 +70,7 @@ func (s *stack) registerAdder(name, addr string) {
 		ObjectMeta: metav1.ObjectMeta{Name: name},
 		Webhooks: []admissionregistrationv1.MutatingWebhook{{
 			Name:         "add.example.com",
-			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: s.ca.pem},
+			ClientConfig: admissionregistrationv1.WebhookClientConfig{URL: &url, CABundle: s.ca.PEM},
 			Rules: []admissionregistrationv1.RuleWithOperations{{
 				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
 				Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}},
@@ -88,9 +89,10 @@ func (s *stack) registerAdder(name, addr string) {
 
 // serveContainerAdder serves a webhook that adds the container "late" (with
 // a volume of its own) to pods that lack it.
-func serveContainerAdder(t *testing.T, ca *testCA) string {
+func serveContainerAdder(t *testing.T, ca *certs.CA) string {
 	t.Helper()
-	certFile, keyFile := ca.issue(t, t.TempDir())
+	pair := ca.Issue(t, t.TempDir(), "127.0.0.1")
+	certFile, keyFile := pair.CertFile, pair.KeyFile
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)

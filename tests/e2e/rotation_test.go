@@ -12,6 +12,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/planeless/planeless/tests/certs"
 )
 
 // Replacing the serving certificate while pods are being created loses no
@@ -59,7 +61,7 @@ func TestCertificateRotationLosesNoAdmission(t *testing.T) {
 	}
 	for i := range rotations {
 		streamed((i + 1) * between)
-		certFile, _ := s.ca.issue(t, s.webhook.certDir)
+		certFile := s.ca.Issue(t, s.webhook.certDir, "127.0.0.1").CertFile
 		want := leafDER(t, certFile)
 		eventually(t, "the webhook to serve the new certificate", func() bool {
 			return bytes.Equal(servedLeaf(t, s.webhook.addr, s.ca), want)
@@ -115,10 +117,10 @@ func leafPEM(t *testing.T, data []byte) []byte {
 
 // servedLeaf returns the certificate the webhook presents, verified
 // against the CA as the API server verifies it.
-func servedLeaf(t *testing.T, addr string, ca *testCA) []byte {
+func servedLeaf(t *testing.T, addr string, ca *certs.CA) []byte {
 	t.Helper()
 	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
+	pool.AppendCertsFromPEM(ca.PEM)
 	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pool, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12})
 	if err != nil {
 		return nil

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/tests/certs"
 	"github.com/planeless/planeless/tests/harness"
 	"github.com/planeless/planeless/tests/kube"
 	"github.com/planeless/planeless/tests/need"
@@ -45,7 +46,7 @@ type stack struct {
 	cluster *kube.Cluster
 	client  kubernetes.Interface
 	bin     string
-	ca      *testCA
+	ca      *certs.CA
 	webhook *webhookProcess
 	helmEnv []string
 }
@@ -69,7 +70,7 @@ func startStack(t *testing.T, helmSet ...string) *stack {
 // bareStack is a control plane and helm, without webhook or release.
 func bareStack(t *testing.T) *stack {
 	t.Helper()
-	s := &stack{t: t, cluster: kube.Start(t), bin: harness.Planeless(t), ca: newCA(t)}
+	s := &stack{t: t, cluster: kube.Start(t), bin: harness.Planeless(t), ca: certs.NewCA(t)}
 	s.client = s.cluster.Client
 	home := t.TempDir()
 	s.helmEnv = append(os.Environ(),
@@ -88,7 +89,7 @@ func (s *stack) webhookValues() []string {
 	return []string{
 		"--set", "tls.mode=files",
 		"--set", "webhook.url=https://" + s.webhook.addr,
-		"--set", "webhook.caBundle=" + base64.StdEncoding.EncodeToString(s.ca.pem),
+		"--set", "webhook.caBundle=" + base64.StdEncoding.EncodeToString(s.ca.PEM),
 	}
 }
 
@@ -198,10 +199,11 @@ type webhookProcess struct {
 	args, env         []string // after `webhook`; the process's environment
 }
 
-func startWebhook(t *testing.T, bin string, ca *testCA) *webhookProcess {
+func startWebhook(t *testing.T, bin string, ca *certs.CA) *webhookProcess {
 	t.Helper()
 	w := newWebhookProcess(t, bin)
-	w.certFile, w.keyFile = ca.issue(t, w.certDir)
+	pair := ca.Issue(t, w.certDir, "127.0.0.1")
+	w.certFile, w.keyFile = pair.CertFile, pair.KeyFile
 	w.args = []string{"--tls-cert-file=" + w.certFile, "--tls-key-file=" + w.keyFile, "--cert-mode=files"}
 	w.start()
 	return w
