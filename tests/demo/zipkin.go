@@ -1,12 +1,8 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +11,7 @@ import (
 
 	"github.com/planeless/planeless/tests/harness"
 	"github.com/planeless/planeless/tests/need"
+	zipkinapi "github.com/planeless/planeless/tests/zipkin"
 )
 
 const (
@@ -139,40 +136,12 @@ func (z *zipkin) wait(r *runner) {
 }
 
 // span is the part of a Zipkin v2 span the demo prints.
-type span struct {
-	TraceID       string            `json:"traceId"`
-	ID            string            `json:"id"`
-	ParentID      string            `json:"parentId"`
-	Kind          string            `json:"kind"`
-	Name          string            `json:"name"`
-	Timestamp     int64             `json:"timestamp"` // µs since the epoch
-	Duration      int64             `json:"duration"`  // µs
-	Tags          map[string]string `json:"tags"`
-	LocalEndpoint struct {
-		ServiceName string `json:"serviceName"`
-	} `json:"localEndpoint"`
-}
+// span is a span as Zipkin's API returns it.
+type span = zipkinapi.Span
 
 // traces returns the most recent traces with a span of service.
 func (z *zipkin) traces(service string) ([][]span, error) {
-	q := url.Values{"serviceName": {service}, "limit": {"200"}, "lookback": {"3600000"}}
-	resp, err := http.Get(z.URL + "/api/v2/traces?" + q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("querying zipkin: %w", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("reading zipkin's answer: %w", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("zipkin answered %d: %s", resp.StatusCode, body)
-	}
-	var traces [][]span
-	if err := json.Unmarshal(body, &traces); err != nil {
-		return nil, fmt.Errorf("decoding zipkin's traces: %w", err)
-	}
-	return traces, nil
+	return zipkinapi.Traces(z.URL, service, 200)
 }
 
 func tail(path string, n int) string {

@@ -35,6 +35,8 @@ type Span struct {
 	Kind          string            `json:"kind"`
 	Name          string            `json:"name"`
 	Shared        bool              `json:"shared"`
+	Timestamp     int64             `json:"timestamp"` // µs since the epoch
+	Duration      int64             `json:"duration"`  // µs
 	Tags          map[string]string `json:"tags"`
 	LocalEndpoint struct {
 		ServiceName string `json:"serviceName"`
@@ -90,8 +92,14 @@ func Start(t testing.TB, host string) *Server {
 
 // Traces returns the traces Zipkin holds with a span of serviceName.
 func (s *Server) Traces(serviceName string) ([][]Span, error) {
-	q := url.Values{"serviceName": {serviceName}, "limit": {"100"}, "lookback": {"3600000"}}
-	resp, err := http.Get("http://" + s.Addr + "/api/v2/traces?" + q.Encode())
+	return Traces("http://"+s.Addr, serviceName, 100)
+}
+
+// Traces asks the Zipkin at baseURL for the latest traces, at most limit,
+// with a span of serviceName.
+func Traces(baseURL, serviceName string, limit int) ([][]Span, error) {
+	q := url.Values{"serviceName": {serviceName}, "limit": {strconv.Itoa(limit)}, "lookback": {"3600000"}}
+	resp, err := http.Get(baseURL + "/api/v2/traces?" + q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("querying zipkin: %w", err)
 	}
