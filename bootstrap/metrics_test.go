@@ -2,6 +2,7 @@ package bootstrap_test
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strconv"
@@ -67,6 +68,10 @@ func send(t *testing.T, c *http.Client, outboundPort uint16, host, pathAndQuery,
 	if err != nil {
 		t.Fatalf("POST %s%s: %v", host, pathAndQuery, err)
 	}
+	// Read to the end before closing: a gRPC answer's status comes in its
+	// trailers, and closing early resets the stream (Envoy logs DR and a
+	// status the server never sent).
+	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 	return resp.StatusCode
 }
