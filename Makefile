@@ -44,6 +44,7 @@ test-update: ## Rewrite golden files under testdata/ from the current output.
 verify: ## gofmt, go vet and go mod tidy must leave the tree unchanged.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
+	go mod tidy -diff
 
 ##@ Tools
 
