@@ -72,41 +72,36 @@ func passthroughCluster(name string) *clusterv3.Cluster {
 // protocolOptions returns the typed_extension_protocol_options that make a
 // cluster speak up, or nil for TCP.
 func (p *packer) protocolOptions(up upstream) map[string]*anypb.Any {
-	var opts *upstreamhttpv3.HttpProtocolOptions
+	opts := &upstreamhttpv3.HttpProtocolOptions{}
 	switch up {
 	case upstreamTCP:
 		return nil
 	case upstreamHTTP1:
-		opts = &upstreamhttpv3.HttpProtocolOptions{
-			UpstreamProtocolOptions: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{
-				ExplicitHttpConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig{
-					ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{
-						HttpProtocolOptions: &corev3.Http1ProtocolOptions{},
-					},
-				},
+		opts.UpstreamProtocolOptions = explicit(&upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig{
+			ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{
+				HttpProtocolOptions: &corev3.Http1ProtocolOptions{},
 			},
-		}
+		})
 	case upstreamHTTP2:
-		opts = &upstreamhttpv3.HttpProtocolOptions{
-			UpstreamProtocolOptions: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{
-				ExplicitHttpConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig{
-					ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
-						Http2ProtocolOptions: &corev3.Http2ProtocolOptions{},
-					},
-				},
+		opts.UpstreamProtocolOptions = explicit(&upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig{
+			ProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{
+				Http2ProtocolOptions: &corev3.Http2ProtocolOptions{},
 			},
-		}
+		})
 	case upstreamAsDownstream:
-		opts = &upstreamhttpv3.HttpProtocolOptions{
-			UpstreamProtocolOptions: &upstreamhttpv3.HttpProtocolOptions_UseDownstreamProtocolConfig{
-				UseDownstreamProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_UseDownstreamHttpConfig{
-					HttpProtocolOptions:  &corev3.Http1ProtocolOptions{},
-					Http2ProtocolOptions: &corev3.Http2ProtocolOptions{},
-				},
+		opts.UpstreamProtocolOptions = &upstreamhttpv3.HttpProtocolOptions_UseDownstreamProtocolConfig{
+			UseDownstreamProtocolConfig: &upstreamhttpv3.HttpProtocolOptions_UseDownstreamHttpConfig{
+				HttpProtocolOptions:  &corev3.Http1ProtocolOptions{},
+				Http2ProtocolOptions: &corev3.Http2ProtocolOptions{},
 			},
 		}
 	}
 	return map[string]*anypb.Any{httpProtocolOptionsKey: p.pack(opts)}
+}
+
+// explicit makes the upstream speak exactly the protocol of config.
+func explicit(config *upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig) *upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_ {
+	return &upstreamhttpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: config}
 }
 
 // unlimited lifts Envoy's default circuit breakers (1024 connections,

@@ -248,28 +248,7 @@ func TestPerDestinationMetrics(t *testing.T) {
 func TestRequestMetricsBoundDropsSeriesNotRequests(t *testing.T) {
 	t.Parallel()
 	app := statusApp(t)
-	d := defaultsWithFreePorts(t)
-	s, _, err := spec.FromPod(pod("shop", "cart-7c9d8f6b5-", withLabel("app", "cart")), d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, err := bootstrap.RenderYAML(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bound := fmt.Sprintf("max_counters: %d\n", bootstrap.MaxRequestCounters)
-	if !strings.Contains(string(y), bound) {
-		t.Fatalf("the bootstrap has no %q", bound)
-	}
-	js, err := yaml.YAMLToJSON([]byte(strings.ReplaceAll(string(y), bound, "max_counters: 3\n")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &bootstrapv3.Bootstrap{}
-	if err := protojson.Unmarshal(js, b); err != nil {
-		t.Fatal(err)
-	}
-	startEnvoy(t, b, d.Ports.Stats)
+	d := envoyWithLoweredBound(t, "max_counters", bootstrap.MaxRequestCounters, 3)
 
 	for code := 200; code < 206; code++ {
 		if got := send(t, http.DefaultClient, d.Ports.Outbound, fmt.Sprintf("127.0.0.1:%d", app), fmt.Sprintf("/x?status=%d", code), "text/plain"); got != code {
@@ -287,6 +266,21 @@ func TestRequestMetricsBoundDropsSeriesNotRequests(t *testing.T) {
 func TestDestinationBoundRefusesOneMoreDestination(t *testing.T) {
 	t.Parallel()
 	app := statusApp(t)
+	d := envoyWithLoweredBound(t, "max_sub_clusters", bootstrap.MaxDestinations, 1)
+
+	if got := send(t, http.DefaultClient, d.Ports.Outbound, fmt.Sprintf("127.0.0.1:%d", app), "/", "text/plain"); got != 200 {
+		t.Errorf("the first destination answered %d, want 200", got)
+	}
+	if got := send(t, http.DefaultClient, d.Ports.Outbound, fmt.Sprintf("localhost:%d", app), "/", "text/plain"); got != 503 {
+		t.Errorf("a second destination answered %d, want 503", got)
+	}
+}
+
+// envoyWithLoweredBound starts a real Envoy with the rendered bootstrap of a
+// pod, its bound field (which must be there with value shipped) set to
+// lowered, and returns the pod's defaults (its ports).
+func envoyWithLoweredBound(t *testing.T, field string, shipped, lowered int) spec.Defaults {
+	t.Helper()
 	d := defaultsWithFreePorts(t)
 	s, _, err := spec.FromPod(pod("shop", "cart-7c9d8f6b5-", withLabel("app", "cart")), d)
 	if err != nil {
@@ -296,11 +290,11 @@ func TestDestinationBoundRefusesOneMoreDestination(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bound := fmt.Sprintf("max_sub_clusters: %d\n", bootstrap.MaxDestinations)
+	bound := fmt.Sprintf("%s: %d\n", field, shipped)
 	if !strings.Contains(string(y), bound) {
 		t.Fatalf("the bootstrap has no %q", bound)
 	}
-	js, err := yaml.YAMLToJSON([]byte(strings.ReplaceAll(string(y), bound, "max_sub_clusters: 1\n")))
+	js, err := yaml.YAMLToJSON([]byte(strings.ReplaceAll(string(y), bound, fmt.Sprintf("%s: %d\n", field, lowered))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,11 +303,5 @@ func TestDestinationBoundRefusesOneMoreDestination(t *testing.T) {
 		t.Fatal(err)
 	}
 	startEnvoy(t, b, d.Ports.Stats)
-
-	if got := send(t, http.DefaultClient, d.Ports.Outbound, fmt.Sprintf("127.0.0.1:%d", app), "/", "text/plain"); got != 200 {
-		t.Errorf("the first destination answered %d, want 200", got)
-	}
-	if got := send(t, http.DefaultClient, d.Ports.Outbound, fmt.Sprintf("localhost:%d", app), "/", "text/plain"); got != 503 {
-		t.Errorf("a second destination answered %d, want 503", got)
-	}
+	return d
 }
