@@ -8,7 +8,7 @@ import (
 	streamv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stream/v3"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 // AccessLogField is one field of the access log line.
@@ -72,11 +72,11 @@ const WorkloadHeader = "x-planeless-workload"
 const stdoutAccessLogName = "envoy.access_loggers.stdout"
 
 // workloadOf is how access logs, metrics and traces name a workload.
-func workloadOf(s *spec.Spec) string { return s.Workload.App + "." + s.Workload.Namespace }
+func workloadOf(s *proxy.Spec) string { return s.Workload.App + "." + s.Workload.Namespace }
 
 // accessLogLine returns the fields of one direction's line, in order, with
 // the pod's values filled in and the annotation's extra headers appended.
-func accessLogLine(s *spec.Spec, d direction) []AccessLogField {
+func accessLogLine(s *proxy.Spec, d direction) []AccessLogField {
 	self, peerRequest, peerResponse := workloadOf(s), "%REQ("+WorkloadHeader+")%", "%RESP("+WorkloadHeader+")%"
 	source, destination := self, peerResponse
 	if d == inbound {
@@ -105,14 +105,14 @@ func accessLogLine(s *spec.Spec, d direction) []AccessLogField {
 
 // accessLog returns the access loggers of one direction: the request
 // metrics always, and the stdout line in the pod's format unless it is off.
-func (p *packer) accessLog(s *spec.Spec, d direction) []*accesslogv3.AccessLog {
+func (p *packer) accessLog(s *proxy.Spec, d direction) []*accesslogv3.AccessLog {
 	loggers := []*accesslogv3.AccessLog{p.requestMetrics(s, d)}
 	line := accessLogLine(s, d)
 	var format *corev3.SubstitutionFormatString
 	switch s.AccessLog.Format {
-	case spec.AccessLogOff:
+	case proxy.AccessLogOff:
 		return loggers
-	case spec.AccessLogText:
+	case proxy.AccessLogText:
 		pairs := make([]string, len(line))
 		for i, f := range line {
 			pairs[i] = f.Name + "=" + f.Format

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/planeless/planeless/bootstrap"
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 // TestAccessLogCarriesAnnotatedHeaders sends a request with a customer id
@@ -18,8 +18,8 @@ func TestAccessLogCarriesAnnotatedHeaders(t *testing.T) {
 	t.Parallel()
 	app := statusApp(t)
 	d, e := meshEnvoy(t, app,
-		withAnnotation(spec.Prefix+"access-log-request-headers", "X-Customer-Id"),
-		withAnnotation(spec.Prefix+"access-log-response-headers", "X-Planeless-Workload"))
+		withAnnotation(proxy.Prefix+"access-log-request-headers", "X-Customer-Id"),
+		withAnnotation(proxy.Prefix+"access-log-response-headers", "X-Planeless-Workload"))
 	dest := fmt.Sprintf("127.0.0.2:%d", app)
 
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d/books?isbn=42", d.Ports.Outbound), nil)
@@ -119,7 +119,7 @@ func TestAccessLogFormats(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			app := statusApp(t)
-			d, e := meshEnvoy(t, app, withAnnotation(spec.Prefix+"access-log", tc.format))
+			d, e := meshEnvoy(t, app, withAnnotation(proxy.Prefix+"access-log", tc.format))
 			send(t, http.DefaultClient, d.Ports.Outbound, fmt.Sprintf("127.0.0.2:%d", app), "/hello", "text/plain")
 			// The request is counted once both sides logged it.
 			deadline := time.Now().Add(30 * time.Second)

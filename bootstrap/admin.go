@@ -5,7 +5,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 // adminClusterName is the stats listener's route to the admin interface.
@@ -34,7 +34,7 @@ var AdminPaths = []string{
 
 // admin binds Envoy's admin interface to loopback only, without an access
 // log (omitting it is how Envoy's admin logs nothing).
-func admin(s *spec.Spec) *bootstrapv3.Admin {
+func admin(s *proxy.Spec) *bootstrapv3.Admin {
 	allow := make([]*matcherv3.StringMatcher, len(AdminPaths))
 	for i, path := range AdminPaths {
 		allow[i] = &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: path}}
@@ -46,6 +46,6 @@ func admin(s *spec.Spec) *bootstrapv3.Admin {
 }
 
 // adminCluster lets the stats listener reach the admin interface.
-func (p *packer) adminCluster(s *spec.Spec) *clusterv3.Cluster {
+func (p *packer) adminCluster(s *proxy.Spec) *clusterv3.Cluster {
 	return p.localCluster(adminClusterName, s.Proxy.Ports.Admin, upstreamHTTP1)
 }

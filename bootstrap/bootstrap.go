@@ -9,11 +9,11 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 // Build returns the validated typed bootstrap for the pod's proxy.
-func Build(s *spec.Spec) (*bootstrapv3.Bootstrap, error) {
+func Build(s *proxy.Spec) (*bootstrapv3.Bootstrap, error) {
 	if s == nil {
 		return nil, errors.New("building bootstrap: no spec")
 	}
@@ -53,7 +53,7 @@ func Build(s *spec.Spec) (*bootstrapv3.Bootstrap, error) {
 // Render returns Build's result as compact, deterministic JSON: what the
 // injector hands to Envoy. JSON because it is what protojson writes: the
 // conversion to YAML costs three times the rest of rendering (make bench).
-func Render(s *spec.Spec) ([]byte, error) {
+func Render(s *proxy.Spec) ([]byte, error) {
 	b, err := Build(s)
 	if err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func Render(s *spec.Spec) ([]byte, error) {
 
 // RenderYAML returns the same bootstrap as Render as YAML with sorted keys,
 // for people: `planeless render` and the golden files.
-func RenderYAML(s *spec.Spec) ([]byte, error) {
+func RenderYAML(s *proxy.Spec) ([]byte, error) {
 	b, err := Build(s)
 	if err != nil {
 		return nil, err

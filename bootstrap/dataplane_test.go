@@ -14,7 +14,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 
 	"github.com/planeless/planeless/bootstrap"
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 // httpApp serves HTTP/1.1 and h2c on 127.0.0.1 and answers every request
@@ -125,9 +125,9 @@ func TestInboundChainsCarryTrafficByProtocol(t *testing.T) {
 	tcpPort, autoTCPPort := greetingApp(t), greetingApp(t)
 	d := defaultsWithFreePorts(t)
 	p := pod("shop", "cart-7c9d8f6b5-", withLabel("app", "cart"), withLabel("version", "v1"),
-		withAnnotation(spec.Prefix+"ports", fmt.Sprintf("%d:http,%d:grpc,%d:auto,%d:tcp,%d:auto",
+		withAnnotation(proxy.Prefix+"ports", fmt.Sprintf("%d:http,%d:grpc,%d:auto,%d:tcp,%d:auto",
 			httpPort, grpcPort, autoHTTPPort, tcpPort, autoTCPPort)))
-	s, _, err := spec.FromPod(p, d)
+	s, _, err := proxy.FromPod(p, d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestOutboundForwardsHTTPByHostPerDestination(t *testing.T) {
 	t.Parallel()
 	app := httpApp(t)
 	d := defaultsWithFreePorts(t)
-	s, _, err := spec.FromPod(pod("shop", "cart-7c9d8f6b5-", withLabel("app", "cart")), d)
+	s, _, err := proxy.FromPod(pod("shop", "cart-7c9d8f6b5-", withLabel("app", "cart")), d)
 	if err != nil {
 		t.Fatal(err)
 	}

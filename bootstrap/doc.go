@@ -1,6 +1,6 @@
 // Package bootstrap owns the Envoy bootstrap of one pod's proxy.
 //
-// Build turns a spec.Spec into a typed, validated
+// Build turns a proxy.Spec into a typed, validated
 // envoy.config.bootstrap.v3.Bootstrap made only of go-control-plane
 // messages: an admin interface on loopback, a stats listener that serves
 // exactly /stats/prometheus and /ready, an inbound listener with one filter

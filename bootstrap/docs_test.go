@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/planeless/planeless/bootstrap"
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 	"github.com/planeless/planeless/tests/golden"
 	"github.com/planeless/planeless/tests/need"
 )
@@ -89,7 +89,7 @@ func TestAccessLogFieldsOnlyGrow(t *testing.T) {
 func TestTracingDocsListTheHeadersToCopy(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("| `planeless.dev/tracing` | Headers to copy from the incoming request to every request made while serving it |\n| --- | --- |\n")
-	for _, p := range []spec.TracingProvider{spec.TracingZipkin, spec.TracingOTLP} {
+	for _, p := range []proxy.TracingProvider{proxy.TracingZipkin, proxy.TracingOTLP} {
 		names := make([]string, len(bootstrap.TraceHeaders[p]))
 		for i, h := range bootstrap.TraceHeaders[p] {
 			names[i] = "`" + h + "`"

@@ -22,7 +22,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/planeless/planeless/bootstrap"
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 	"github.com/planeless/planeless/tests/need"
 )
 
@@ -134,9 +134,9 @@ func ipv6Available() bool {
 
 // defaultsWithFreePorts are the shipped defaults with Envoy's own ports
 // moved to free ones, so tests can run in parallel.
-func defaultsWithFreePorts(t *testing.T) spec.Defaults {
-	d := spec.DefaultDefaults()
-	d.Ports = spec.ProxyPorts{Inbound: freePort(t), Outbound: freePort(t), Admin: freePort(t), Stats: freePort(t)}
+func defaultsWithFreePorts(t *testing.T) proxy.Defaults {
+	d := proxy.DefaultDefaults()
+	d.Ports = proxy.Ports{Inbound: freePort(t), Outbound: freePort(t), Admin: freePort(t), Stats: freePort(t)}
 	d.IPv6 = ipv6Available()
 	return d
 }
@@ -163,7 +163,7 @@ func TestStatsListenerServesOnlyPrometheusAndReady(t *testing.T) {
 	t.Parallel()
 	d := defaultsWithFreePorts(t)
 	p := pod("shop", "cart-7c9d8f6b5-", withLabel("app", "cart"), withLabel("version", "v1"), withPort("http", int32(freePort(t))))
-	s, _, err := spec.FromPod(p, d)
+	s, _, err := proxy.FromPod(p, d)
 	if err != nil {
 		t.Fatal(err)
 	}

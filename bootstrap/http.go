@@ -10,7 +10,7 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 // restTimeout bounds a non-gRPC request from its start to the end of the
@@ -34,7 +34,7 @@ const (
 // httpConnectionManager is the network filter of every HTTP chain: codec
 // AUTO (HTTP/1.1 and h2c alike), websocket upgrades, an access log line per
 // request, the given HTTP filters, gRPC status counting and the router last.
-func (p *packer) httpConnectionManager(s *spec.Spec, d direction, statPrefix string, vhost *routev3.VirtualHost, filters ...*hcmv3.HttpFilter) *listenerv3.Filter {
+func (p *packer) httpConnectionManager(s *proxy.Spec, d direction, statPrefix string, vhost *routev3.VirtualHost, filters ...*hcmv3.HttpFilter) *listenerv3.Filter {
 	routes := &routev3.RouteConfiguration{
 		Name:         statPrefix,
 		VirtualHosts: []*routev3.VirtualHost{vhost},

@@ -9,7 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 const inboundListenerName = "inbound"
@@ -24,7 +24,7 @@ func inboundClusterName(port uint16, kind string) string {
 // application's ports. The original destination port picks the chain; a
 // connection to a port without a chain is closed. It returns nil when the
 // pod has no intercepted ports.
-func (p *packer) inboundListener(s *spec.Spec) *listenerv3.Listener {
+func (p *packer) inboundListener(s *proxy.Spec) *listenerv3.Listener {
 	if len(s.Inbound) == 0 {
 		return nil
 	}
@@ -37,7 +37,7 @@ func (p *packer) inboundListener(s *spec.Spec) *listenerv3.Listener {
 
 	var sniffed []uint16
 	for _, port := range s.Inbound {
-		if port.Protocol == spec.ProtocolAuto {
+		if port.Protocol == proxy.ProtocolAuto {
 			sniffed = append(sniffed, port.Number)
 		}
 		l.FilterChains = append(l.FilterChains, p.inboundChains(s, port)...)
@@ -55,7 +55,7 @@ func (p *packer) inboundListener(s *spec.Spec) *listenerv3.Listener {
 }
 
 // inboundChains returns the filter chains for one intercepted port.
-func (p *packer) inboundChains(s *spec.Spec, port spec.Port) []*listenerv3.FilterChain {
+func (p *packer) inboundChains(s *proxy.Spec, port proxy.Port) []*listenerv3.FilterChain {
 	statPrefix := fmt.Sprintf("%s_%d", inbound, port.Number)
 	match := func(protocols ...string) *listenerv3.FilterChainMatch {
 		return &listenerv3.FilterChainMatch{
@@ -79,12 +79,12 @@ func (p *packer) inboundChains(s *spec.Spec, port spec.Port) []*listenerv3.Filte
 	}
 
 	switch port.Protocol {
-	case spec.ProtocolGRPC:
+	case proxy.ProtocolGRPC:
 		return []*listenerv3.FilterChain{chain("grpc", match(),
 			p.httpConnectionManager(s, inbound, statPrefix, anyHost(statPrefix, grpcOnlyRoute(grpcCluster))))}
-	case spec.ProtocolHTTP:
+	case proxy.ProtocolHTTP:
 		return []*listenerv3.FilterChain{chain("http", match(), split())}
-	case spec.ProtocolAuto:
+	case proxy.ProtocolAuto:
 		return []*listenerv3.FilterChain{
 			chain("http", match(httpProtocols...), split()),
 			chain("tcp", match(), p.tcpProxy(statPrefix, tcpCluster)),
@@ -107,13 +107,13 @@ var (
 )
 
 // inboundKinds lists the local clusters the chains of a port route to.
-func inboundKinds(p spec.Protocol) []inboundKind {
+func inboundKinds(p proxy.Protocol) []inboundKind {
 	switch p {
-	case spec.ProtocolGRPC:
+	case proxy.ProtocolGRPC:
 		return []inboundKind{grpcKind}
-	case spec.ProtocolHTTP:
+	case proxy.ProtocolHTTP:
 		return []inboundKind{grpcKind, httpKind}
-	case spec.ProtocolAuto:
+	case proxy.ProtocolAuto:
 		return []inboundKind{grpcKind, httpKind, tcpKind}
 	default:
 		return []inboundKind{tcpKind}
@@ -122,7 +122,7 @@ func inboundKinds(p spec.Protocol) []inboundKind {
 
 // inboundClusters returns the local clusters the inbound chains route to,
 // port by port.
-func (p *packer) inboundClusters(s *spec.Spec) []*clusterv3.Cluster {
+func (p *packer) inboundClusters(s *proxy.Spec) []*clusterv3.Cluster {
 	var clusters []*clusterv3.Cluster
 	for _, port := range s.Inbound {
 		for _, k := range inboundKinds(port.Protocol) {

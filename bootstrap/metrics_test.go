@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/planeless/planeless/bootstrap"
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 	"github.com/planeless/planeless/tests/harness"
 )
 
@@ -83,12 +83,12 @@ func send(t *testing.T, c *http.Client, outboundPort uint16, host, pathAndQuery,
 // forward proxy and comes back in through the inbound listener: one
 // request, an outbound and an inbound entry, like a call between two
 // injected pods.
-func meshEnvoy(t *testing.T, appPort uint16, opts ...podOption) (spec.Defaults, *envoyProcess) {
+func meshEnvoy(t *testing.T, appPort uint16, opts ...podOption) (proxy.Defaults, *envoyProcess) {
 	t.Helper()
 	d := defaultsWithFreePorts(t)
 	opts = append([]podOption{withLabel("app", "cart"), withLabel("version", "v1"),
-		withAnnotation(spec.Prefix+"ports", fmt.Sprintf("%d:http", appPort))}, opts...)
-	s, _, err := spec.FromPod(pod("shop", "cart-7c9d8f6b5-", opts...), d)
+		withAnnotation(proxy.Prefix+"ports", fmt.Sprintf("%d:http", appPort))}, opts...)
+	s, _, err := proxy.FromPod(pod("shop", "cart-7c9d8f6b5-", opts...), d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func meshEnvoy(t *testing.T, appPort uint16, opts ...podOption) (spec.Defaults, 
 // to ip:appPort only, so that connections to it have the app port as their
 // original destination, as after iptables REDIRECT. An empty ip keeps the
 // bootstrap as built.
-func buildWithInboundOn(t *testing.T, s *spec.Spec, ip string, appPort uint16) (*bootstrapv3.Bootstrap, error) {
+func buildWithInboundOn(t *testing.T, s *proxy.Spec, ip string, appPort uint16) (*bootstrapv3.Bootstrap, error) {
 	t.Helper()
 	b, err := bootstrap.Build(s)
 	if err != nil || ip == "" {
@@ -279,10 +279,10 @@ func TestDestinationBoundRefusesOneMoreDestination(t *testing.T) {
 // envoyWithLoweredBound starts a real Envoy with the rendered bootstrap of a
 // pod, its bound field (which must be there with value shipped) set to
 // lowered, and returns the pod's defaults (its ports).
-func envoyWithLoweredBound(t *testing.T, field string, shipped, lowered int) spec.Defaults {
+func envoyWithLoweredBound(t *testing.T, field string, shipped, lowered int) proxy.Defaults {
 	t.Helper()
 	d := defaultsWithFreePorts(t)
-	s, _, err := spec.FromPod(pod("shop", "cart-7c9d8f6b5-", withLabel("app", "cart")), d)
+	s, _, err := proxy.FromPod(pod("shop", "cart-7c9d8f6b5-", withLabel("app", "cart")), d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 // otlpReceiver is a gRPC server that accepts OTLP trace exports: it reads
@@ -91,9 +91,9 @@ func TestTwoSidecarsExportOTLP(t *testing.T) {
 	r, addr := startOTLPReceiver(t)
 	app := statusApp(t)
 	traced := []podOption{
-		withAnnotation(spec.Prefix+"tracing", "otlp"),
-		withAnnotation(spec.Prefix+"tracing-endpoint", addr),
-		withAnnotation(spec.Prefix+"tracing-sampling", "100"),
+		withAnnotation(proxy.Prefix+"tracing", "otlp"),
+		withAnnotation(proxy.Prefix+"tracing-endpoint", addr),
+		withAnnotation(proxy.Prefix+"tracing-sampling", "100"),
 	}
 	client, _ := sidecar(t, "client", "", 0, traced...)
 	sidecar(t, "server", "127.0.0.3", app, traced...)

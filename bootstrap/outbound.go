@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 const (
@@ -49,7 +49,7 @@ const (
 // forward proxy, which routes by the Host header; everything else (TLS,
 // databases, Redis) is passed through to its original destination
 // untouched. It returns nil when egress is off.
-func (p *packer) outboundListener(s *spec.Spec) *listenerv3.Listener {
+func (p *packer) outboundListener(s *proxy.Spec) *listenerv3.Listener {
 	if !s.Egress {
 		return nil
 	}
@@ -90,7 +90,7 @@ func (p *packer) outboundListener(s *spec.Spec) *listenerv3.Listener {
 // destination gets a single sub-cluster. Sub-cluster mode has no DNS cache
 // config to keep identical between filter and cluster: sub-clusters are
 // STRICT_DNS clusters that inherit the parent's dns_lookup_family.
-func (p *packer) outboundClusters(s *spec.Spec) []*clusterv3.Cluster {
+func (p *packer) outboundClusters(s *proxy.Spec) []*clusterv3.Cluster {
 	if !s.Egress {
 		return nil
 	}

@@ -13,7 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 	"github.com/planeless/planeless/tests/need"
 )
 
@@ -88,26 +88,26 @@ var cases = map[string]*corev1.Pod{
 		withLabel("app.kubernetes.io/name", "checkout"), withLabel("app.kubernetes.io/version", "2.3.0"), withPort("grpc", 9090)),
 	"auto-and-tcp-without-egress": pod("shop", "catalog-59f7d6c4b-",
 		withLabel("app", "catalog"), withPort("", 8080), withPort("", 5432),
-		withAnnotation(spec.Prefix+"egress", "false")),
+		withAnnotation(proxy.Prefix+"egress", "false")),
 	"ipv4-only": pod("shop", "cart-7c9d8f6b5-",
 		withLabel("app", "cart"), withLabel("version", "v1"), withPort("http", 8080),
-		withAnnotation(spec.Prefix+"ipv6", "false")),
+		withAnnotation(proxy.Prefix+"ipv6", "false")),
 	"mixed-ports-by-annotation": pod("shop", "gateway-84c6f9d7b-",
-		withLabel("app", "gateway"), withAnnotation(spec.Prefix+"ports", "8080:http,8081:auto,9090:grpc,6379:tcp")),
+		withLabel("app", "gateway"), withAnnotation(proxy.Prefix+"ports", "8080:http,8081:auto,9090:grpc,6379:tcp")),
 	"tracing-zipkin": pod("shop", "cart-7c9d8f6b5-",
 		withLabel("app", "cart"), withLabel("version", "v1"), withPort("http", 8080),
-		withAnnotation(spec.Prefix+"tracing", "zipkin"), withAnnotation(spec.Prefix+"tracing-endpoint", "zipkin.observability:9411"),
-		withAnnotation(spec.Prefix+"tracing-sampling", "100")),
+		withAnnotation(proxy.Prefix+"tracing", "zipkin"), withAnnotation(proxy.Prefix+"tracing-endpoint", "zipkin.observability:9411"),
+		withAnnotation(proxy.Prefix+"tracing-sampling", "100")),
 	"tracing-otlp": pod("shop", "cart-7c9d8f6b5-",
 		withLabel("app", "cart"), withLabel("version", "v1"), withPort("grpc", 9090),
-		withAnnotation(spec.Prefix+"tracing", "otlp"), withAnnotation(spec.Prefix+"tracing-endpoint", "[fd00::7]:4317")),
+		withAnnotation(proxy.Prefix+"tracing", "otlp"), withAnnotation(proxy.Prefix+"tracing-endpoint", "[fd00::7]:4317")),
 	"access-log-text-with-headers": pod("shop", "cart-7c9d8f6b5-",
 		withLabel("app", "cart"), withPort("http", 8080),
-		withAnnotation(spec.Prefix+"access-log", "text"),
-		withAnnotation(spec.Prefix+"access-log-request-headers", "X-Customer-Id,x-tenant"),
-		withAnnotation(spec.Prefix+"access-log-response-headers", "x-cache")),
+		withAnnotation(proxy.Prefix+"access-log", "text"),
+		withAnnotation(proxy.Prefix+"access-log-request-headers", "X-Customer-Id,x-tenant"),
+		withAnnotation(proxy.Prefix+"access-log-response-headers", "x-cache")),
 	"access-log-off": pod("shop", "cart-7c9d8f6b5-",
-		withLabel("app", "cart"), withPort("http", 8080), withAnnotation(spec.Prefix+"access-log", "off")),
+		withLabel("app", "cart"), withPort("http", 8080), withAnnotation(proxy.Prefix+"access-log", "off")),
 }
 
 func init() {
@@ -118,11 +118,11 @@ func init() {
 }
 
 // specOf builds the pod's spec with the shipped defaults.
-func specOf(t *testing.T, p *corev1.Pod) *spec.Spec {
+func specOf(t *testing.T, p *corev1.Pod) *proxy.Spec {
 	t.Helper()
-	s, _, err := spec.FromPod(p, spec.DefaultDefaults())
+	s, _, err := proxy.FromPod(p, proxy.DefaultDefaults())
 	if err != nil {
-		t.Fatalf("spec.FromPod: %v", err)
+		t.Fatalf("proxy.FromPod: %v", err)
 	}
 	return s
 }

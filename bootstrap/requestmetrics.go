@@ -8,7 +8,7 @@ import (
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 // Request metrics: one counter and one latency histogram per request, both
@@ -54,7 +54,7 @@ const (
 )
 
 // requestMetrics is the stats access logger of one direction.
-func (p *packer) requestMetrics(s *spec.Spec, d direction) *accesslogv3.AccessLog {
+func (p *packer) requestMetrics(s *proxy.Spec, d direction) *accesslogv3.AccessLog {
 	fields := map[string]string{}
 	for _, f := range accessLogLine(s, d) {
 		fields[f.Name] = f.Format

@@ -18,7 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/planeless/planeless/bootstrap"
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 // chainShape is what a filter chain does, read back from the typed config.
@@ -89,7 +89,7 @@ func shapeOf(t *testing.T, c *listenerv3.FilterChain) chainShape {
 	return s
 }
 
-func build(t *testing.T, s *spec.Spec) *bootstrapv3.Bootstrap {
+func build(t *testing.T, s *proxy.Spec) *bootstrapv3.Bootstrap {
 	t.Helper()
 	b, err := bootstrap.Build(s)
 	if err != nil {
@@ -135,14 +135,14 @@ func TestEachProtocolGetsItsChainShape(t *testing.T) {
 		return routeShape{Cluster: fmt.Sprintf("inbound|%d|http", port), Timeout: 15 * time.Second}
 	}
 	tests := map[string]struct {
-		protocol        spec.Protocol
+		protocol        proxy.Protocol
 		wantChains      []chainShape
 		wantClusters    map[string]string // name -> upstream protocol
 		wantSniffing    bool
 		wantListenerFil []string
 	}{
 		"grpc sends every request to the HTTP/2 cluster with no timeout": {
-			protocol: spec.ProtocolGRPC,
+			protocol: proxy.ProtocolGRPC,
 			wantChains: []chainShape{{
 				Name: "inbound|7000|grpc", Port: 7000, HTTPFilters: []string{grpcStats, router}, AccessLogged: true,
 				Routes: []routeShape{{Cluster: "inbound|7000|grpc"}},
@@ -151,7 +151,7 @@ func TestEachProtocolGetsItsChainShape(t *testing.T) {
 			wantListenerFil: []string{"envoy.filters.listener.original_dst"},
 		},
 		"http splits gRPC to HTTP/2 and the rest to HTTP/1.1": {
-			protocol: spec.ProtocolHTTP,
+			protocol: proxy.ProtocolHTTP,
 			wantChains: []chainShape{{
 				Name: "inbound|7000|http", Port: 7000, HTTPFilters: []string{grpcStats, router}, AccessLogged: true,
 				Routes: []routeShape{grpcRoute(7000), restRoute(7000)},
@@ -160,7 +160,7 @@ func TestEachProtocolGetsItsChainShape(t *testing.T) {
 			wantListenerFil: []string{"envoy.filters.listener.original_dst"},
 		},
 		"auto sniffs HTTP into the http chain and passes the rest through as TCP": {
-			protocol: spec.ProtocolAuto,
+			protocol: proxy.ProtocolAuto,
 			wantChains: []chainShape{
 				{
 					Name: "inbound|7000|http", Port: 7000, Protocols: []string{"http/1.1", "h2c"}, HTTPFilters: []string{grpcStats, router}, AccessLogged: true,
@@ -173,7 +173,7 @@ func TestEachProtocolGetsItsChainShape(t *testing.T) {
 			wantListenerFil: []string{"envoy.filters.listener.original_dst", "envoy.filters.listener.http_inspector"},
 		},
 		"tcp passes bytes through untouched": {
-			protocol:        spec.ProtocolTCP,
+			protocol:        proxy.ProtocolTCP,
 			wantChains:      []chainShape{{Name: "inbound|7000|tcp", Port: 7000, TCPCluster: "inbound|7000|tcp"}},
 			wantClusters:    map[string]string{"inbound|7000|tcp": "tcp"},
 			wantListenerFil: []string{"envoy.filters.listener.original_dst"},
@@ -181,10 +181,10 @@ func TestEachProtocolGetsItsChainShape(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			s := &spec.Spec{
-				Workload: spec.Workload{Namespace: "ns", Name: "p", App: "a", Version: "v"},
-				Inbound:  []spec.Port{{Number: 7000, Protocol: tc.protocol}},
-				Proxy:    spec.Proxy{Ports: spec.DefaultDefaults().Ports},
+			s := &proxy.Spec{
+				Workload: proxy.Workload{Namespace: "ns", Name: "p", App: "a", Version: "v"},
+				Inbound:  []proxy.Port{{Number: 7000, Protocol: tc.protocol}},
+				Proxy:    proxy.Sidecar{Ports: proxy.DefaultDefaults().Ports},
 			}
 			b := build(t, s)
 			in := listener(b, "inbound")
@@ -240,9 +240,9 @@ func upstreamProtocol(t *testing.T, c *clusterv3.Cluster) string {
 }
 
 func TestHTTPInspectorSkipsPortsThatAreNotSniffed(t *testing.T) {
-	s := &spec.Spec{
-		Inbound: []spec.Port{{Number: 3306, Protocol: spec.ProtocolTCP}, {Number: 8080, Protocol: spec.ProtocolAuto}, {Number: 8081, Protocol: spec.ProtocolAuto}},
-		Proxy:   spec.Proxy{Ports: spec.DefaultDefaults().Ports},
+	s := &proxy.Spec{
+		Inbound: []proxy.Port{{Number: 3306, Protocol: proxy.ProtocolTCP}, {Number: 8080, Protocol: proxy.ProtocolAuto}, {Number: 8081, Protocol: proxy.ProtocolAuto}},
+		Proxy:   proxy.Sidecar{Ports: proxy.DefaultDefaults().Ports},
 	}
 	in := listener(build(t, s), "inbound")
 	inspector := in.GetListenerFilters()[1]
@@ -257,7 +257,7 @@ func TestHTTPInspectorSkipsPortsThatAreNotSniffed(t *testing.T) {
 }
 
 func TestOutboundProxiesHTTPAndPassesTheRestThrough(t *testing.T) {
-	s := &spec.Spec{Egress: true, Proxy: spec.Proxy{Ports: spec.DefaultDefaults().Ports}}
+	s := &proxy.Spec{Egress: true, Proxy: proxy.Sidecar{Ports: proxy.DefaultDefaults().Ports}}
 	b := build(t, s)
 	out := listener(b, "outbound")
 	if out == nil {
@@ -307,7 +307,7 @@ func TestOutboundProxiesHTTPAndPassesTheRestThrough(t *testing.T) {
 }
 
 func TestEgressOffLeavesNoOutboundListenerOrClusters(t *testing.T) {
-	b := build(t, &spec.Spec{Egress: false, Proxy: spec.Proxy{Ports: spec.DefaultDefaults().Ports}})
+	b := build(t, &proxy.Spec{Egress: false, Proxy: proxy.Sidecar{Ports: proxy.DefaultDefaults().Ports}})
 	if listener(b, "outbound") != nil || cluster(b, "outbound|http") != nil || cluster(b, "outbound|passthrough") != nil {
 		t.Errorf("egress off still renders outbound parts")
 	}
@@ -317,7 +317,7 @@ func TestEgressOffLeavesNoOutboundListenerOrClusters(t *testing.T) {
 }
 
 func TestListenerAddresses(t *testing.T) {
-	ports := spec.DefaultDefaults().Ports
+	ports := proxy.DefaultDefaults().Ports
 	addresses := func(l *listenerv3.Listener) []string {
 		all := []string{l.GetAddress().GetSocketAddress().GetAddress()}
 		for _, a := range l.GetAdditionalAddresses() {
@@ -340,9 +340,9 @@ func TestListenerAddresses(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			b := build(t, &spec.Spec{
-				Inbound: []spec.Port{{Number: 8080, Protocol: spec.ProtocolHTTP}},
-				Egress:  true, IPv6: tc.ipv6, Proxy: spec.Proxy{Ports: ports},
+			b := build(t, &proxy.Spec{
+				Inbound: []proxy.Port{{Number: 8080, Protocol: proxy.ProtocolHTTP}},
+				Egress:  true, IPv6: tc.ipv6, Proxy: proxy.Sidecar{Ports: ports},
 			})
 			got := map[string][]string{}
 			for _, l := range b.GetStaticResources().GetListeners() {
@@ -359,9 +359,9 @@ func TestListenerAddresses(t *testing.T) {
 }
 
 func TestNodeAndStatsTagsCarryTheWorkload(t *testing.T) {
-	b := build(t, &spec.Spec{
-		Workload: spec.Workload{Namespace: "shop", Name: "cart-7c9d8f6b5", App: "cart", Version: "v2"},
-		Proxy:    spec.Proxy{Ports: spec.DefaultDefaults().Ports},
+	b := build(t, &proxy.Spec{
+		Workload: proxy.Workload{Namespace: "shop", Name: "cart-7c9d8f6b5", App: "cart", Version: "v2"},
+		Proxy:    proxy.Sidecar{Ports: proxy.DefaultDefaults().Ports},
 	})
 	if got := b.GetNode().GetId(); got != "cart-7c9d8f6b5.shop" {
 		t.Errorf("node id = %q", got)

@@ -8,7 +8,7 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 const (
@@ -68,7 +68,7 @@ const (
 
 // statsConfig stamps every metric with the pod's workload identity, on top
 // of Envoy's default tags (cluster name, response code class, ...).
-func statsConfig(s *spec.Spec) *metricsv3.StatsConfig {
+func statsConfig(s *proxy.Spec) *metricsv3.StatsConfig {
 	fixed := func(name, value string) *metricsv3.TagSpecifier {
 		return &metricsv3.TagSpecifier{TagName: name, TagValue: &metricsv3.TagSpecifier_FixedValue{FixedValue: value}}
 	}
@@ -90,7 +90,7 @@ func statsConfig(s *spec.Spec) *metricsv3.StatsConfig {
 // statsListener exposes exactly PrometheusPath and ReadyPath of the admin
 // interface to the pod network, for Prometheus and for probes. Nothing else
 // of the admin interface is reachable from outside the pod.
-func (p *packer) statsListener(s *spec.Spec) *listenerv3.Listener {
+func (p *packer) statsListener(s *proxy.Spec) *listenerv3.Listener {
 	toAdmin := func(path string) *routev3.Route {
 		return &routev3.Route{
 			Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Path{Path: path}},

@@ -15,7 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 const (
@@ -35,23 +35,23 @@ const (
 // must copy from each request it receives to the requests it makes while
 // serving it, for the sidecars' spans to join one trace (copy those
 // present). x-request-id also carries Envoy's sampling decision.
-var TraceHeaders = map[spec.TracingProvider][]string{
-	spec.TracingZipkin: {
+var TraceHeaders = map[proxy.TracingProvider][]string{
+	proxy.TracingZipkin: {
 		"x-request-id",
 		"x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "x-b3-flags", "b3",
 		"traceparent", "tracestate",
 	},
-	spec.TracingOTLP: {"x-request-id", "traceparent", "tracestate"},
+	proxy.TracingOTLP: {"x-request-id", "traceparent", "tracestate"},
 }
 
 // tracing returns the connection manager's tracing config, or nil when the
 // pod does not trace. Envoy makes the sampling decision on the first
 // sidecar a request meets (random_sampling) and carries it in x-request-id
 // and the trace headers, so every later sidecar follows it.
-func (p *packer) tracing(s *spec.Spec) *hcmv3.HttpConnectionManager_Tracing {
+func (p *packer) tracing(s *proxy.Spec) *hcmv3.HttpConnectionManager_Tracing {
 	var provider *tracev3.Tracing_Http
 	switch s.Tracing.Provider {
-	case spec.TracingZipkin:
+	case proxy.TracingZipkin:
 		provider = &tracev3.Tracing_Http{
 			Name: zipkinTracerName,
 			ConfigType: &tracev3.Tracing_Http_TypedConfig{TypedConfig: p.pack(&tracev3.ZipkinConfig{
@@ -71,7 +71,7 @@ func (p *packer) tracing(s *spec.Spec) *hcmv3.HttpConnectionManager_Tracing {
 				TraceContextOption: tracev3.ZipkinConfig_USE_B3_WITH_W3C_PROPAGATION,
 			})},
 		}
-	case spec.TracingOTLP:
+	case proxy.TracingOTLP:
 		provider = &tracev3.Tracing_Http{
 			Name: otlpTracerName,
 			ConfigType: &tracev3.Tracing_Http_TypedConfig{TypedConfig: p.pack(&tracev3.OpenTelemetryConfig{
@@ -93,18 +93,18 @@ func (p *packer) tracing(s *spec.Spec) *hcmv3.HttpConnectionManager_Tracing {
 
 // tracingClusters returns the collector's cluster: a DNS name resolved by
 // DNS, an IP address as is; HTTP/1.1 for Zipkin and HTTP/2 for OTLP/gRPC. Envoy's own connections bypass the iptables capture.
-func (p *packer) tracingClusters(s *spec.Spec) []*clusterv3.Cluster {
-	if s.Tracing.Provider == spec.TracingOff || s.Tracing.Provider == "" {
+func (p *packer) tracingClusters(s *proxy.Spec) []*clusterv3.Cluster {
+	if s.Tracing.Provider == proxy.TracingOff || s.Tracing.Provider == "" {
 		return nil
 	}
 	host, portText, err := net.SplitHostPort(s.Tracing.Endpoint)
 	port, perr := strconv.ParseUint(portText, 10, 16)
 	if err != nil || perr != nil {
-		// spec.FromPod validated the endpoint; a hand-made Spec did not.
+		// proxy.FromPod validated the endpoint; a hand-made Spec did not.
 		host, port = s.Tracing.Endpoint, 0
 	}
 	up := upstreamHTTP1
-	if s.Tracing.Provider == spec.TracingOTLP {
+	if s.Tracing.Provider == proxy.TracingOTLP {
 		up = upstreamHTTP2
 	}
 	discovery, family := clusterv3.Cluster_STRICT_DNS, dnsLookupFamily

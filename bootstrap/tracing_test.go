@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/planeless/planeless/bootstrap"
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 	"github.com/planeless/planeless/tests/zipkin"
 )
 
@@ -23,9 +23,9 @@ func TestTwoSidecarsReportOneTrace(t *testing.T) {
 	z := zipkin.Start(t, "127.0.0.1")
 	app, received := headersApp(t)
 	traced := []podOption{
-		withAnnotation(spec.Prefix+"tracing", "zipkin"),
-		withAnnotation(spec.Prefix+"tracing-endpoint", z.Addr),
-		withAnnotation(spec.Prefix+"tracing-sampling", "100"),
+		withAnnotation(proxy.Prefix+"tracing", "zipkin"),
+		withAnnotation(proxy.Prefix+"tracing-endpoint", z.Addr),
+		withAnnotation(proxy.Prefix+"tracing-sampling", "100"),
 	}
 	client, _ := sidecar(t, "client", "", 0, traced...)
 	sidecar(t, "server", "127.0.0.3", app, traced...)
@@ -37,7 +37,7 @@ func TestTwoSidecarsReportOneTrace(t *testing.T) {
 	t.Run("the app receives the trace headers docs/tracing.md tells it to copy", func(t *testing.T) {
 		h := <-received
 		for _, name := range []string{"x-request-id", "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid", "x-b3-sampled", "traceparent"} {
-			if !slices.Contains(bootstrap.TraceHeaders[spec.TracingZipkin], name) {
+			if !slices.Contains(bootstrap.TraceHeaders[proxy.TracingZipkin], name) {
 				t.Errorf("bootstrap.TraceHeaders lacks %s", name)
 			}
 			if h.Get(name) == "" {
@@ -66,14 +66,14 @@ func TestTwoSidecarsReportOneTrace(t *testing.T) {
 
 // sidecar runs a real Envoy for pod app in namespace shop; with appPort
 // set, its inbound listener serves appPort on inboundIP.
-func sidecar(t *testing.T, app, inboundIP string, appPort uint16, opts ...podOption) (spec.Defaults, *envoyProcess) {
+func sidecar(t *testing.T, app, inboundIP string, appPort uint16, opts ...podOption) (proxy.Defaults, *envoyProcess) {
 	t.Helper()
 	d := defaultsWithFreePorts(t)
 	opts = append([]podOption{withLabel("app", app), withLabel("version", "v1")}, opts...)
 	if appPort != 0 {
-		opts = append(opts, withAnnotation(spec.Prefix+"ports", fmt.Sprintf("%d:http", appPort)))
+		opts = append(opts, withAnnotation(proxy.Prefix+"ports", fmt.Sprintf("%d:http", appPort)))
 	}
-	s, _, err := spec.FromPod(pod("shop", app+"-7c9d8f6b5-", opts...), d)
+	s, _, err := proxy.FromPod(pod("shop", app+"-7c9d8f6b5-", opts...), d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 	_ "github.com/planeless/planeless/tests/golden"
 )
 
@@ -60,12 +60,12 @@ func TestPackRejectsWhatPGVRejects(t *testing.T) {
 
 func TestBuildReportsInvalidSpecsInsteadOfRenderingThem(t *testing.T) {
 	tests := map[string]struct {
-		spec    *spec.Spec
+		spec    *proxy.Spec
 		wantErr string
 	}{
 		"no spec": {spec: nil, wantErr: "no spec"},
 		"an inbound port 0 breaks the filter chain match's range": {
-			spec:    &spec.Spec{Inbound: []spec.Port{{Number: 0, Protocol: spec.ProtocolTCP}}, Proxy: spec.Proxy{Ports: spec.DefaultDefaults().Ports}},
+			spec:    &proxy.Spec{Inbound: []proxy.Port{{Number: 0, Protocol: proxy.ProtocolTCP}}, Proxy: proxy.Sidecar{Ports: proxy.DefaultDefaults().Ports}},
 			wantErr: "DestinationPort",
 		},
 	}
@@ -86,15 +86,15 @@ func TestBuildReportsInvalidSpecsInsteadOfRenderingThem(t *testing.T) {
 // recursively, and validates what is inside: ValidateAll on the bootstrap
 // alone never looks there.
 func TestEveryPackedConfigIsValid(t *testing.T) {
-	d := spec.DefaultDefaults()
-	s := &spec.Spec{
-		Workload: spec.Workload{Namespace: "ns", Name: "pod", App: "app", Version: "v1"},
-		Inbound: []spec.Port{
-			{Number: 8080, Protocol: spec.ProtocolHTTP}, {Number: 8081, Protocol: spec.ProtocolAuto},
-			{Number: 9090, Protocol: spec.ProtocolGRPC}, {Number: 5432, Protocol: spec.ProtocolTCP},
+	d := proxy.DefaultDefaults()
+	s := &proxy.Spec{
+		Workload: proxy.Workload{Namespace: "ns", Name: "pod", App: "app", Version: "v1"},
+		Inbound: []proxy.Port{
+			{Number: 8080, Protocol: proxy.ProtocolHTTP}, {Number: 8081, Protocol: proxy.ProtocolAuto},
+			{Number: 9090, Protocol: proxy.ProtocolGRPC}, {Number: 5432, Protocol: proxy.ProtocolTCP},
 		},
 		Egress: true, IPv6: true,
-		Proxy: spec.Proxy{Ports: d.Ports},
+		Proxy: proxy.Sidecar{Ports: d.Ports},
 	}
 	b, err := Build(s)
 	if err != nil {

@@ -34,18 +34,23 @@ HELM_KUBE_LDFLAGS := $(foreach p,pkg/lint/rules pkg/chartutil,\
 
 ##@ Kubernetes tools
 
+# Every Kubernetes binary the tests run, built in ONE `go build` so the
+# packages they share compile once (~7 min on 2 cores from an empty cache,
+# instead of ~20 one by one).
+KUBE_BINARIES := kube-apiserver kube-controller-manager kube-scheduler kube-proxy kubelet kubectl
+KUBE_STAMP    := $(KUBE_ASSETS)/.built
+
 .PHONY: kube-tools
-kube-tools: $(KUBE_ASSETS)/kube-apiserver $(KUBE_ASSETS)/etcd $(KUBE_ASSETS)/kubectl $(HELM) ## Build kube-apiserver, etcd, kubectl and helm into .tools/ (once; ~10 min on 2 cores).
+kube-tools: $(KUBE_STAMP) $(KUBE_ASSETS)/etcd $(HELM) ## Build the Kubernetes binaries, etcd and helm into .tools/ (once; ~10 min on 2 cores).
 
-$(KUBE_ASSETS)/kube-apiserver: hack/tools/kube/go.mod hack/tools/kube/go.sum
-	cd hack/tools/kube && $(KUBE_GO_BUILD) -ldflags '$(KUBE_LDFLAGS)' -o $@.tmp k8s.io/kubernetes/cmd/kube-apiserver
-	mv $@.tmp $@
-	$@ --version
-
-$(KUBE_ASSETS)/kubectl: hack/tools/kube/go.mod hack/tools/kube/go.sum
-	cd hack/tools/kube && $(KUBE_GO_BUILD) -ldflags '$(KUBE_LDFLAGS)' -o $@.tmp k8s.io/kubernetes/cmd/kubectl
-	mv $@.tmp $@
-	$@ version --client
+$(KUBE_STAMP): hack/tools/kube/go.mod hack/tools/kube/go.sum
+	mkdir -p $(KUBE_ASSETS)/.build
+	cd hack/tools/kube && $(KUBE_GO_BUILD) -ldflags '$(KUBE_LDFLAGS)' -o $(KUBE_ASSETS)/.build/ \
+	  $(addprefix k8s.io/kubernetes/cmd/,$(KUBE_BINARIES))
+	mv $(KUBE_ASSETS)/.build/* $(KUBE_ASSETS)/
+	rmdir $(KUBE_ASSETS)/.build
+	$(KUBE_ASSETS)/kube-apiserver --version
+	touch $@
 
 $(KUBE_ASSETS)/etcd: hack/tools/etcd/go.mod hack/tools/etcd/go.sum
 	cd hack/tools/etcd && $(KUBE_GO_BUILD) -ldflags '-s -w' -o $@.tmp go.etcd.io/etcd/server/v3

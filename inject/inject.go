@@ -11,19 +11,19 @@ import (
 
 	"github.com/planeless/planeless/bootstrap"
 	"github.com/planeless/planeless/iptables"
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 	"github.com/planeless/planeless/templates"
 )
 
 // Injector adds planeless to pods.
 type Injector struct {
-	Defaults  spec.Defaults
+	Defaults  proxy.Defaults
 	Templates templates.Set
 }
 
 // New returns an Injector with the built-in defaults and templates.
 func New() *Injector {
-	return &Injector{Defaults: spec.DefaultDefaults(), Templates: templates.Default()}
+	return &Injector{Defaults: proxy.DefaultDefaults(), Templates: templates.Default()}
 }
 
 // Result says what Inject did.
@@ -37,7 +37,7 @@ type Result struct {
 // Skip reasons.
 const (
 	SkipHostNetwork = "pod uses the host network"
-	SkipOptedOut    = "pod opted out with " + spec.AnnotationInject + ": \"false\""
+	SkipOptedOut    = "pod opted out with " + proxy.AnnotationInject + ": \"false\""
 	SkipInjected    = "pod is already injected"
 )
 
@@ -46,7 +46,7 @@ func SkipReason(pod *corev1.Pod) string {
 	switch {
 	case pod.Spec.HostNetwork:
 		return SkipHostNetwork
-	case spec.InjectionDisabled(pod):
+	case proxy.InjectionDisabled(pod):
 		return SkipOptedOut
 	case Injected(pod):
 		return SkipInjected
@@ -62,7 +62,7 @@ func (i *Injector) Inject(pod *corev1.Pod) (Result, error) {
 	if reason := SkipReason(pod); reason != "" {
 		return Result{Skipped: reason}, nil
 	}
-	s, warnings, err := spec.FromPod(pod, i.Defaults)
+	s, warnings, err := proxy.FromPod(pod, i.Defaults)
 	if err != nil {
 		return Result{Warnings: warnings}, err
 	}
@@ -71,24 +71,24 @@ func (i *Injector) Inject(pod *corev1.Pod) (Result, error) {
 		return Result{Warnings: warnings}, fmt.Errorf("rendering the bootstrap: %w", err)
 	}
 	if len(config) > maxBootstrapBytes {
-		return Result{Warnings: warnings}, &spec.PodError{Reason: fmt.Sprintf(
+		return Result{Warnings: warnings}, &proxy.PodError{Reason: fmt.Sprintf(
 			"the proxy's configuration for %d intercepted ports is %d KiB, more than the %d KiB a pod's annotations leave it; intercept fewer ports with %sports or %sexclude-inbound-ports",
-			len(s.Inbound), len(config)>>10, maxBootstrapBytes>>10, spec.Prefix, spec.Prefix)}
+			len(s.Inbound), len(config)>>10, maxBootstrapBytes>>10, proxy.Prefix, proxy.Prefix)}
 	}
 
 	initC := i.initContainer(s)
-	proxy := i.proxyContainer(s)
+	sidecar := i.proxyContainer(s)
 	status := Status{Version: templates.Version, Volumes: []string{BootstrapVolume, XtablesVolume}}
 	if s.Proxy.NativeSidecar {
 		// The rules and the proxy come first, so that the user's own init
 		// containers already have a ready proxy behind the rules.
-		pod.Spec.InitContainers = slices.Insert(pod.Spec.InitContainers, 0, initC, proxy)
+		pod.Spec.InitContainers = slices.Insert(pod.Spec.InitContainers, 0, initC, sidecar)
 		status.InitContainers = []string{InitName, ProxyName}
 	} else {
 		// Without native sidecars nothing would serve the redirected
 		// traffic of the user's init containers: install the rules last.
 		pod.Spec.InitContainers = append(pod.Spec.InitContainers, initC)
-		pod.Spec.Containers = slices.Insert(pod.Spec.Containers, 0, proxy)
+		pod.Spec.Containers = slices.Insert(pod.Spec.Containers, 0, sidecar)
 		status.InitContainers = []string{InitName}
 		status.Containers = []string{ProxyName}
 	}
@@ -103,14 +103,14 @@ func (i *Injector) Inject(pod *corev1.Pod) (Result, error) {
 			pod.Annotations[annotationDefaultContainer] = pod.Spec.Containers[1].Name
 		}
 	}
-	pod.Annotations[spec.AnnotationBootstrap] = string(config)
-	pod.Annotations[spec.AnnotationStatus] = status.encode()
+	pod.Annotations[proxy.AnnotationBootstrap] = string(config)
+	pod.Annotations[proxy.AnnotationStatus] = status.encode()
 	return Result{Warnings: warnings}, nil
 }
 
 // annotateScrape points prometheus.io/* at the stats listener, unless the
 // user set any of them: theirs win, and they hear about it.
-func annotateScrape(a map[string]string, s *spec.Spec) []string {
+func annotateScrape(a map[string]string, s *proxy.Spec) []string {
 	own := slices.Sorted(maps.Keys(a))
 	own = slices.DeleteFunc(own, func(k string) bool { return !strings.HasPrefix(k, "prometheus.io/") })
 	if len(own) > 0 {
@@ -124,7 +124,7 @@ func annotateScrape(a map[string]string, s *spec.Spec) []string {
 	return nil
 }
 
-func (i *Injector) initContainer(s *spec.Spec) corev1.Container {
+func (i *Injector) initContainer(s *proxy.Spec) corev1.Container {
 	c := *i.Templates.Init.DeepCopy()
 	c.Name = InitName
 	c.Command = []string{"planeless", "init"}
@@ -150,7 +150,7 @@ func (i *Injector) initContainer(s *spec.Spec) corev1.Container {
 	return c
 }
 
-func (i *Injector) proxyContainer(s *spec.Spec) corev1.Container {
+func (i *Injector) proxyContainer(s *proxy.Spec) corev1.Container {
 	c := *i.Templates.Proxy.DeepCopy()
 	c.Name = ProxyName
 	if s.Proxy.Image != "" {
@@ -231,7 +231,7 @@ func bootstrapVolume() corev1.Volume {
 		VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{
 			Items: []corev1.DownwardAPIVolumeFile{{
 				Path:     BootstrapFile,
-				FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['" + spec.AnnotationBootstrap + "']"},
+				FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.annotations['" + proxy.AnnotationBootstrap + "']"},
 			}},
 		}},
 	}

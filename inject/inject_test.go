@@ -13,7 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/yaml"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 	"github.com/planeless/planeless/tests/golden"
 	"github.com/planeless/planeless/tests/need"
 )
@@ -179,11 +179,11 @@ func TestPodsLeftAlone(t *testing.T) {
 			want: SkipHostNetwork,
 		},
 		"opted out": {
-			pod:  withAnnotations(map[string]string{spec.AnnotationInject: "false"}),
+			pod:  withAnnotations(map[string]string{proxy.AnnotationInject: "false"}),
 			want: SkipOptedOut,
 		},
 		"already injected": {
-			pod:  withAnnotations(map[string]string{spec.AnnotationStatus: "{}"}),
+			pod:  withAnnotations(map[string]string{proxy.AnnotationStatus: "{}"}),
 			want: SkipInjected,
 		},
 	}
@@ -205,7 +205,7 @@ func TestPodsLeftAlone(t *testing.T) {
 }
 
 func TestInvalidPodsAreRefusedUnchanged(t *testing.T) {
-	pod := withAnnotations(map[string]string{spec.Prefix + "ports": "8080:quic"})
+	pod := withAnnotations(map[string]string{proxy.Prefix + "ports": "8080:quic"})
 	before := pod.DeepCopy()
 	_, err := New().Inject(pod)
 	if err == nil || !strings.Contains(err.Error(), `invalid value "8080:quic" for annotation planeless.dev/ports`) {
@@ -288,10 +288,10 @@ func TestTooManyPortsAreRefusedClearly(t *testing.T) {
 	for p := 10000; p < 10200; p++ {
 		ports = append(ports, strconv.Itoa(p))
 	}
-	pod := withAnnotations(map[string]string{spec.Prefix + "ports": strings.Join(ports, ",")})
+	pod := withAnnotations(map[string]string{proxy.Prefix + "ports": strings.Join(ports, ",")})
 	before := pod.DeepCopy()
 	_, err := New().Inject(pod)
-	var podErr *spec.PodError
+	var podErr *proxy.PodError
 	if !errors.As(err, &podErr) || !strings.Contains(err.Error(), "for 200 intercepted ports") || !strings.Contains(err.Error(), "planeless.dev/exclude-inbound-ports") {
 		t.Fatalf("error = %v, want a PodError naming the ports and the way out", err)
 	}
@@ -299,7 +299,7 @@ func TestTooManyPortsAreRefusedClearly(t *testing.T) {
 		t.Errorf("pod changed: %s", diff)
 	}
 
-	fits := withAnnotations(map[string]string{spec.Prefix + "ports": strings.Join(ports[:20], ",")})
+	fits := withAnnotations(map[string]string{proxy.Prefix + "ports": strings.Join(ports[:20], ",")})
 	if _, err := New().Inject(fits); err != nil {
 		t.Fatalf("20 ports must fit: %v", err)
 	}

@@ -6,7 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 // Status is what the injector records in the planeless.dev/status
@@ -30,7 +30,7 @@ func (s Status) encode() string {
 // Injected reports whether the pod already went through the injector: it
 // carries the status annotation or a container named like the proxy.
 func Injected(pod *corev1.Pod) bool {
-	if _, ok := pod.Annotations[spec.AnnotationStatus]; ok {
+	if _, ok := pod.Annotations[proxy.AnnotationStatus]; ok {
 		return true
 	}
 	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {

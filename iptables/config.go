@@ -6,7 +6,7 @@ import (
 	"net/netip"
 	"slices"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 // Config is everything the rules depend on.
@@ -49,17 +49,17 @@ type Config struct {
 // settings and no intercepted ports; the flags of `planeless init` start
 // from it.
 func DefaultConfig() Config {
-	d := spec.DefaultDefaults()
-	return FromSpec(&spec.Spec{
+	d := proxy.DefaultDefaults()
+	return FromSpec(&proxy.Spec{
 		Egress: d.Egress,
 		IPv6:   d.IPv6,
-		Proxy:  spec.Proxy{UID: d.ProxyUID, GID: d.ProxyGID, Ports: d.Ports},
+		Proxy:  proxy.Sidecar{UID: d.ProxyUID, GID: d.ProxyGID, Ports: d.Ports},
 	})
 }
 
 // FromSpec returns the Config of the pod described by s: what the injector
 // hands to the init container, through Args.
-func FromSpec(s *spec.Spec) Config {
+func FromSpec(s *proxy.Spec) Config {
 	inbound := make([]uint16, 0, len(s.Inbound))
 	for _, p := range s.Inbound {
 		inbound = append(inbound, p.Number)

@@ -9,22 +9,22 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/spf13/pflag"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 func TestFromSpec(t *testing.T) {
-	s := &spec.Spec{
-		Inbound:              []spec.Port{{Number: 9090, Protocol: spec.ProtocolGRPC}, {Number: 8080, Protocol: spec.ProtocolHTTP}},
+	s := &proxy.Spec{
+		Inbound:              []proxy.Port{{Number: 9090, Protocol: proxy.ProtocolGRPC}, {Number: 8080, Protocol: proxy.ProtocolHTTP}},
 		ExcludeInboundPorts:  []uint16{22},
 		ExcludeInboundCIDRs:  []netip.Prefix{netip.MustParsePrefix("10.1.2.3/8")},
 		Egress:               true,
 		ExcludeOutboundPorts: []uint16{5432, 53, 5432},
 		ExcludeOutboundCIDRs: []netip.Prefix{netip.MustParsePrefix("fd00::/8"), netip.MustParsePrefix("169.254.169.254/32")},
 		IPv6:                 true,
-		Proxy: spec.Proxy{
+		Proxy: proxy.Sidecar{
 			UID:   1337,
 			GID:   1338,
-			Ports: spec.ProxyPorts{Inbound: 15006, Outbound: 15001, Admin: 15000, Stats: 15090},
+			Ports: proxy.Ports{Inbound: 15006, Outbound: 15001, Admin: 15000, Stats: 15090},
 		},
 	}
 	want := Config{

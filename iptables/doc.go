@@ -2,7 +2,7 @@
 // Envoy sidecar, and nothing else.
 //
 // Config is everything the rules depend on; FromSpec derives it from a
-// spec.Spec, and Args/BindFlags carry it to the init container as the flags
+// proxy.Spec, and Args/BindFlags carry it to the init container as the flags
 // of `planeless init` and back. Plan is pure: it turns a Config into the
 // rules, as data, in the order they are installed. Apply installs them
 // through the small Tables interface (satisfied by go-iptables) so that

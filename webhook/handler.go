@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/planeless/planeless/inject"
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 // Handler decides what to do with one admission request.
@@ -74,8 +74,8 @@ func (h *Handler) handle(req admission.Request) (admission.Response, string) {
 // refused reports whether err is the user's to fix (an annotation or the
 // pod itself), rather than a request we could not read.
 func refused(err error) bool {
-	var invalid *spec.InvalidAnnotationError
-	var pod *spec.PodError
+	var invalid *proxy.InvalidAnnotationError
+	var pod *proxy.PodError
 	return errors.As(err, &invalid) || errors.As(err, &pod)
 }
 

@@ -10,7 +10,7 @@ import (
 
 	"github.com/planeless/planeless/bootstrap"
 	"github.com/planeless/planeless/inject"
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 // Case is one Go benchmark of the admission path.
@@ -55,7 +55,7 @@ func Cases(repoRoot string) ([]Case, error) {
 		names = append(names, name)
 	}
 	for _, name := range names {
-		s, _, err := spec.FromPod(pods[name], inj.Defaults)
+		s, _, err := proxy.FromPod(pods[name], inj.Defaults)
 		if err != nil {
 			return nil, fmt.Errorf("spec of pod %s: %w", name, err)
 		}
@@ -74,7 +74,7 @@ func Cases(repoRoot string) ([]Case, error) {
 // The render steps, apart: building and validating the typed bootstrap,
 // and printing it with protojson (bootstrap.Render then compacts the JSON).
 
-func buildCase(s *spec.Spec) func(b *testing.B) {
+func buildCase(s *proxy.Spec) func(b *testing.B) {
 	return func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
@@ -85,7 +85,7 @@ func buildCase(s *spec.Spec) func(b *testing.B) {
 	}
 }
 
-func protojsonCase(s *spec.Spec) func(b *testing.B) {
+func protojsonCase(s *proxy.Spec) func(b *testing.B) {
 	return func(b *testing.B) {
 		bs, err := bootstrap.Build(s)
 		if err != nil {
@@ -103,7 +103,7 @@ func protojsonCase(s *spec.Spec) func(b *testing.B) {
 // renderYAMLCase is bootstrap.RenderYAML, the readable form `planeless
 // render` prints (and the annotation's format before it became compact
 // JSON): what the YAML conversion would cost at admission.
-func renderYAMLCase(s *spec.Spec) func(b *testing.B) {
+func renderYAMLCase(s *proxy.Spec) func(b *testing.B) {
 	return func(b *testing.B) {
 		b.ReportAllocs()
 		var size int
@@ -130,7 +130,7 @@ func patchCase(inj *inject.Injector, raw []byte) func(b *testing.B) {
 	}
 }
 
-func renderCase(s *spec.Spec) func(b *testing.B) {
+func renderCase(s *proxy.Spec) func(b *testing.B) {
 	return func(b *testing.B) {
 		b.ReportAllocs()
 		var size int

@@ -6,19 +6,19 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/planeless/planeless/inject"
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 	"github.com/planeless/planeless/templates"
 )
 
 // injectorFlags are the injection defaults a cluster operator sets; webhook,
 // inject and render share them so the CLI reproduces a configured webhook.
 type injectorFlags struct {
-	defaults  spec.Defaults
+	defaults  proxy.Defaults
 	templates string
 }
 
 func (f *injectorFlags) bind(fs *pflag.FlagSet) {
-	f.defaults = spec.DefaultDefaults()
+	f.defaults = proxy.DefaultDefaults()
 	d := &f.defaults
 	fs.StringVar(&f.templates, "templates", "", "folder with proxy.yaml and init.yaml overriding the built-in container templates")
 	fs.Int64Var(&d.ProxyUID, "proxy-uid", d.ProxyUID, "UID Envoy runs as; its traffic is never redirected")

@@ -14,7 +14,7 @@ import (
 
 	"github.com/planeless/planeless/bootstrap"
 	"github.com/planeless/planeless/inject"
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 func init() { subcommands = append(subcommands, newRenderCmd) }
@@ -45,7 +45,7 @@ as the compact JSON the pod's planeless.dev/bootstrap annotation carries.`,
 			if err != nil {
 				return err
 			}
-			s, warnings, err := spec.FromPod(pod, flags.defaults)
+			s, warnings, err := proxy.FromPod(pod, flags.defaults)
 			for _, w := range warnings {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 			}

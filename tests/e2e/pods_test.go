@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/planeless/planeless/inject"
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 )
 
 // appPod is a plain application pod with one HTTP port.
@@ -30,7 +30,7 @@ func appPod(name string) *corev1.Pod {
 
 // injected reports whether the pod carries planeless's status annotation.
 func injected(pod *corev1.Pod) bool {
-	_, ok := pod.Annotations[spec.AnnotationStatus]
+	_, ok := pod.Annotations[proxy.AnnotationStatus]
 	return ok
 }
 

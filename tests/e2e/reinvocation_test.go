@@ -14,7 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 	"github.com/planeless/planeless/tests/certs"
 )
 
@@ -75,7 +75,7 @@ func (s *stack) registerAdder(name, addr string) {
 				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
 				Rule:       admissionregistrationv1.Rule{APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"}},
 			}},
-			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{spec.LabelInject: "enabled"}},
+			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{proxy.LabelInject: "enabled"}},
 			SideEffects:             &none,
 			FailurePolicy:           &fail,
 			ReinvocationPolicy:      &ifNeeded,

@@ -21,7 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 	"github.com/planeless/planeless/tests/certs"
 	"github.com/planeless/planeless/tests/harness"
 	"github.com/planeless/planeless/tests/kube"
@@ -56,7 +56,7 @@ func startStack(t *testing.T, helmSet ...string) *stack {
 	t.Helper()
 	s := bareStack(t)
 	s.webhook = startWebhook(t, s.bin, s.ca)
-	s.createNamespace(appNS, map[string]string{spec.LabelInject: "enabled"})
+	s.createNamespace(appNS, map[string]string{proxy.LabelInject: "enabled"})
 	s.createNamespace(plainNS, nil)
 	args := append([]string{"install", release, chartDir(), "--namespace", releaseNS, "--create-namespace"}, s.webhookValues()...)
 	for _, v := range helmSet {

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/planeless/planeless/bootstrap"
-	"github.com/planeless/planeless/spec"
+	"github.com/planeless/planeless/proxy"
 	"github.com/planeless/planeless/tests/apps/echo"
 )
 
@@ -124,7 +124,7 @@ func do(ctx context.Context, method, url, body string, headers http.Header) (ech
 // application to copy (the Zipkin list, a superset of the OTLP one).
 func traceHeaders(in http.Header) http.Header {
 	out := http.Header{}
-	for _, name := range bootstrap.TraceHeaders[spec.TracingZipkin] {
+	for _, name := range bootstrap.TraceHeaders[proxy.TracingZipkin] {
 		if vs := in.Values(name); len(vs) > 0 {
 			out[http.CanonicalHeaderKey(name)] = vs
 		}

@@ -1,4 +1,4 @@
-package spec
+package proxy
 
 import (
 	"net/netip"
@@ -58,7 +58,8 @@ type Spec struct {
 	// IPv6 adds ip6tables rules and IPv6 listener addresses.
 	IPv6 bool
 
-	Proxy Proxy
+	// Proxy is how the Envoy container runs and where it listens.
+	Proxy Sidecar
 
 	// AccessLog is the proxy's per-request log on stdout.
 	AccessLog AccessLog
@@ -76,8 +77,8 @@ type Workload struct {
 	Version string
 }
 
-// Proxy is how the Envoy sidecar itself runs.
-type Proxy struct {
+// Sidecar is how the Envoy sidecar itself runs.
+type Sidecar struct {
 	// Image overrides the template's image when not empty.
 	Image string
 	// Resources holds the requests and limits set by annotation; unset
@@ -94,11 +95,11 @@ type Proxy struct {
 	UID int64
 	GID int64
 
-	Ports ProxyPorts
+	Ports Ports
 }
 
-// ProxyPorts are the ports Envoy itself listens on inside the pod.
-type ProxyPorts struct {
+// Ports are the ports Envoy itself listens on inside the pod.
+type Ports struct {
 	// Inbound receives the redirected inbound connections.
 	Inbound uint16
 	// Outbound receives the redirected outbound connections.
@@ -110,7 +111,7 @@ type ProxyPorts struct {
 }
 
 // All returns the proxy's own ports in a fixed order.
-func (p ProxyPorts) All() []uint16 {
+func (p Ports) All() []uint16 {
 	return []uint16{p.Inbound, p.Outbound, p.Admin, p.Stats}
 }
 

@@ -1,11 +1,11 @@
-package spec
+package proxy
 
 // Defaults are the injection defaults a cluster operator sets (through the
 // chart's values and the webhook's flags); annotations override them per pod.
 type Defaults struct {
 	ProxyUID int64
 	ProxyGID int64
-	Ports    ProxyPorts
+	Ports    Ports
 
 	LogLevel      string
 	Concurrency   int
@@ -35,7 +35,7 @@ func DefaultDefaults() Defaults {
 	return Defaults{
 		ProxyUID: 1337,
 		ProxyGID: 1337,
-		Ports: ProxyPorts{
+		Ports: Ports{
 			Inbound:  15006,
 			Outbound: 15001,
 			Admin:    15000,

@@ -1,4 +1,4 @@
-package spec
+package proxy
 
 import (
 	"errors"
@@ -25,7 +25,7 @@ func FromPod(pod *corev1.Pod, d Defaults) (*Spec, []string, error) {
 		Egress:               d.Egress,
 		IPv6:                 d.IPv6,
 		ExcludeOutboundPorts: slices.Clone(d.ExcludeOutboundPorts),
-		Proxy: Proxy{
+		Proxy: Sidecar{
 			LogLevel:      d.LogLevel,
 			Concurrency:   0,
 			NativeSidecar: d.NativeSidecar,

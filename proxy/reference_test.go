@@ -1,4 +1,4 @@
-package spec
+package proxy
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ import (
 )
 
 const (
-	referenceBegin = "<!-- annotations:begin (generated from spec/annotations.go by `go test ./spec -update`) -->\n"
+	referenceBegin = "<!-- annotations:begin (generated from proxy/annotations.go by `go test ./proxy -update`) -->\n"
 	referenceEnd   = "<!-- annotations:end -->\n"
 )
 
@@ -48,6 +48,6 @@ func TestReadmeAnnotationReference(t *testing.T) {
 		return
 	}
 	if want != text {
-		t.Errorf("README.md's annotation reference is out of date with spec/annotations.go; run `go test ./spec -update`")
+		t.Errorf("README.md's annotation reference is out of date with proxy/annotations.go; run `go test ./proxy -update`")
 	}
 }
