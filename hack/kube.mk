@@ -43,14 +43,20 @@ KUBE_STAMP    := $(KUBE_ASSETS)/.built
 .PHONY: kube-tools
 kube-tools: $(KUBE_STAMP) $(KUBE_ASSETS)/etcd $(HELM) ## Build the Kubernetes binaries, etcd and helm into .tools/ (once; ~10 min on 2 cores).
 
+# Under a lock, so that two checkouts sharing .tools/ (git worktrees) build
+# once: the second waits and finds the stamp.
 $(KUBE_STAMP): hack/tools/kube/go.mod hack/tools/kube/go.sum
-	mkdir -p $(KUBE_ASSETS)/.build
+	mkdir -p $(KUBE_ASSETS)
+	flock $(KUBE_ASSETS)/.lock $(MAKE) --no-print-directory kube-binaries
+
+.PHONY: kube-binaries
+kube-binaries:
+	@if [ -e $(KUBE_STAMP) ] && [ $(KUBE_STAMP) -nt hack/tools/kube/go.sum ] && [ $(KUBE_STAMP) -nt hack/tools/kube/go.mod ]; then exit 0; fi; \
+	rm -rf $(KUBE_ASSETS)/.build; mkdir -p $(KUBE_ASSETS)/.build; \
 	cd hack/tools/kube && $(KUBE_GO_BUILD) -ldflags '$(KUBE_LDFLAGS)' -o $(KUBE_ASSETS)/.build/ \
-	  $(addprefix k8s.io/kubernetes/cmd/,$(KUBE_BINARIES))
-	mv $(KUBE_ASSETS)/.build/* $(KUBE_ASSETS)/
-	rmdir $(KUBE_ASSETS)/.build
-	$(KUBE_ASSETS)/kube-apiserver --version
-	touch $@
+	  $(addprefix k8s.io/kubernetes/cmd/,$(KUBE_BINARIES)); \
+	mv $(KUBE_ASSETS)/.build/* $(KUBE_ASSETS)/; rmdir $(KUBE_ASSETS)/.build; \
+	$(KUBE_ASSETS)/kube-apiserver --version; touch $(KUBE_STAMP)
 
 $(KUBE_ASSETS)/etcd: hack/tools/etcd/go.mod hack/tools/etcd/go.sum
 	cd hack/tools/etcd && $(KUBE_GO_BUILD) -ldflags '-s -w' -o $@.tmp go.etcd.io/etcd/server/v3
