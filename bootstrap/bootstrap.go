@@ -8,9 +8,15 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/planeless/planeless/proxy"
 )
+
+// statsEvictionInterval is how often Envoy drops the request metrics no
+// request updated since the last sweep; a multiple of Envoy's default stats
+// flush interval (5s), as Envoy requires.
+const statsEvictionInterval = NameTTL
 
 // Build returns the validated typed bootstrap for the pod's proxy.
 func Build(s *proxy.Spec) (*bootstrapv3.Bootstrap, error) {
@@ -23,7 +29,7 @@ func Build(s *proxy.Spec) (*bootstrapv3.Bootstrap, error) {
 		p.inboundListener(s),
 		p.outboundListener(s),
 	)
-	clusters := append([]*clusterv3.Cluster{p.adminCluster(s)}, p.inboundClusters(s)...)
+	clusters := append([]*clusterv3.Cluster{p.adminCluster()}, p.inboundClusters(s)...)
 	clusters = append(clusters, p.outboundClusters(s)...)
 	clusters = append(clusters, p.tracingClusters(s)...)
 
@@ -33,12 +39,15 @@ func Build(s *proxy.Spec) (*bootstrapv3.Bootstrap, error) {
 			// The workload: Zipkin spans take their service name from it.
 			Cluster: workloadOf(s),
 		},
-		Admin: admin(s),
+		Admin: admin(),
 		StaticResources: &bootstrapv3.Bootstrap_StaticResources{
 			Listeners: listeners,
 			Clusters:  clusters,
 		},
-		StatsConfig:     statsConfig(s),
+		StatsConfig: statsConfig(s),
+		// Request metrics unused for this long are dropped (their scopes
+		// allow eviction), so the bounded series make room again.
+		StatsEviction:   &bootstrapv3.Bootstrap_StatsEvictionInterval{StatsEvictionInterval: durationpb.New(statsEvictionInterval)},
 		OverloadManager: p.overloadManager(),
 	}
 	if err := p.err(); err != nil {

@@ -6,7 +6,6 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -14,7 +13,7 @@ import (
 )
 
 const (
-	// localConnectTimeout bounds connecting to the application on loopback.
+	// localConnectTimeout bounds connecting to the application in the pod.
 	localConnectTimeout = 1 * time.Second
 	// remoteConnectTimeout bounds connecting to another pod or service.
 	remoteConnectTimeout = 5 * time.Second
@@ -35,27 +34,6 @@ const (
 	// gRPC) stays HTTP/2, HTTP/1.1 stays HTTP/1.1.
 	upstreamAsDownstream
 )
-
-// localCluster is a static cluster with one endpoint, 127.0.0.1:port.
-func (p *packer) localCluster(name string, port uint16, up upstream) *clusterv3.Cluster {
-	return &clusterv3.Cluster{
-		Name:                          name,
-		ClusterDiscoveryType:          &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC},
-		ConnectTimeout:                durationpb.New(localConnectTimeout),
-		CircuitBreakers:               unlimited(),
-		TypedExtensionProtocolOptions: p.protocolOptions(up),
-		LoadAssignment: &endpointv3.ClusterLoadAssignment{
-			ClusterName: name,
-			Endpoints: []*endpointv3.LocalityLbEndpoints{{
-				LbEndpoints: []*endpointv3.LbEndpoint{{
-					HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
-						Address: socketAddress(loopbackV4, port),
-					}},
-				}},
-			}},
-		},
-	}
-}
 
 // passthroughCluster connects to the address the client originally dialled
 // (restored by the original_dst listener filter).

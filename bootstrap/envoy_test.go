@@ -3,6 +3,7 @@ package bootstrap_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +32,9 @@ import (
 type envoyProcess struct {
 	stdout *syncBuffer
 	exited chan struct{}
+	// adminSocket is where its admin interface listens.
+	adminSocket string
+	pid         int
 }
 
 // syncBuffer collects Envoy's stdout (the access log) while it runs.
@@ -58,6 +63,10 @@ const testPodName = "cart-7c9d8f6b5-x2x7q"
 func startEnvoy(t *testing.T, b *bootstrapv3.Bootstrap, statsPort uint16) *envoyProcess {
 	t.Helper()
 	envoy := need.Envoy(t)
+	// The admin socket moves from the proxy's own volume to the test's
+	// folder, as a second pod's volume would: tests run side by side.
+	dir := t.TempDir()
+	adminSocket := relocateAdminSocket(t, b, dir)
 	js, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(b)
 	if err != nil {
 		t.Fatal(err)
@@ -66,11 +75,11 @@ func startEnvoy(t *testing.T, b *bootstrapv3.Bootstrap, statsPort uint16) *envoy
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "envoy.yaml")
+	file := filepath.Join(dir, "envoy.yaml")
 	if err := os.WriteFile(file, y, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e := &envoyProcess{stdout: &syncBuffer{}, exited: make(chan struct{})}
+	e := &envoyProcess{stdout: &syncBuffer{}, exited: make(chan struct{}), adminSocket: adminSocket}
 	var stderr syncBuffer
 	cmd := exec.Command(envoy, "-c", file, "--disable-hot-restart", "--base-id", fmt.Sprint(rand.IntN(1<<20)+1),
 		"--concurrency", "1", "--log-level", "warning", "--file-flush-interval-msec", "100")
@@ -80,6 +89,7 @@ func startEnvoy(t *testing.T, b *bootstrapv3.Bootstrap, statsPort uint16) *envoy
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting envoy: %v", err)
 	}
+	e.pid = cmd.Process.Pid
 	go func() { _ = cmd.Wait(); close(e.exited) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
@@ -110,6 +120,48 @@ func startEnvoy(t *testing.T, b *bootstrapv3.Bootstrap, statsPort uint16) *envoy
 	}
 }
 
+// relocateAdminSocket points the admin interface and the stats listener's
+// route to it at a socket in dir, and returns its path.
+func relocateAdminSocket(t *testing.T, b *bootstrapv3.Bootstrap, dir string) string {
+	t.Helper()
+	socket := filepath.Join(dir, "admin.sock")
+	pipe := b.GetAdmin().GetAddress().GetPipe()
+	if pipe == nil || pipe.Path != bootstrap.AdminSocket {
+		t.Fatalf("the admin interface listens on %v, want the socket %s", b.GetAdmin().GetAddress(), bootstrap.AdminSocket)
+	}
+	pipe.Path = socket
+	for _, c := range b.GetStaticResources().GetClusters() {
+		for _, eps := range c.GetLoadAssignment().GetEndpoints() {
+			for _, ep := range eps.GetLbEndpoints() {
+				if p := ep.GetEndpoint().GetAddress().GetPipe(); p != nil && p.Path == bootstrap.AdminSocket {
+					p.Path = socket
+				}
+			}
+		}
+	}
+	return socket
+}
+
+// adminGet sends method path to the admin interface through its socket, as
+// root (like `kubectl exec` into the proxy would, as its user).
+func adminGet(t *testing.T, socket, method, path string) (int, string) {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+	}}}
+	req, err := http.NewRequestWithContext(t.Context(), method, "http://admin"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s on the admin socket: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
 // freePort returns a TCP port nothing listens on right now.
 func freePort(t *testing.T) uint16 {
 	t.Helper()
@@ -136,7 +188,7 @@ func ipv6Available() bool {
 // moved to free ones, so tests can run in parallel.
 func defaultsWithFreePorts(t *testing.T) proxy.Defaults {
 	d := proxy.DefaultDefaults()
-	d.Ports = proxy.Ports{Inbound: freePort(t), Outbound: freePort(t), Admin: freePort(t), Stats: freePort(t)}
+	d.Ports = proxy.Ports{Inbound: freePort(t), Outbound: freePort(t), Stats: freePort(t)}
 	d.IPv6 = ipv6Available()
 	return d
 }
@@ -171,9 +223,8 @@ func TestStatsListenerServesOnlyPrometheusAndReady(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	startEnvoy(t, b, d.Ports.Stats)
+	e := startEnvoy(t, b, d.Ports.Stats)
 	stats := fmt.Sprintf("http://127.0.0.1:%d", d.Ports.Stats)
-	admin := fmt.Sprintf("http://127.0.0.1:%d", d.Ports.Admin)
 
 	if code, body := get(t, http.MethodGet, stats+"/ready"); code != http.StatusOK || !strings.Contains(body, "LIVE") {
 		t.Errorf("GET /ready on the stats port = %d %q, want 200 LIVE", code, body)
@@ -206,20 +257,23 @@ func TestStatsListenerServesOnlyPrometheusAndReady(t *testing.T) {
 		}
 	}
 
-	// On loopback the admin interface serves diagnostics but refuses what
-	// is not in bootstrap.AdminPaths.
-	if code, _ := get(t, http.MethodGet, admin+"/config_dump"); code != http.StatusOK {
-		t.Errorf("GET /config_dump on the admin port = %d, want 200", code)
+	// On its socket the admin interface serves diagnostics but refuses
+	// what is not in bootstrap.AdminPaths.
+	if code, _ := adminGet(t, e.adminSocket, http.MethodGet, "/config_dump"); code != http.StatusOK {
+		t.Errorf("GET /config_dump on the admin socket = %d, want 200", code)
 	}
-	if code, _ := get(t, http.MethodPost, admin+"/quitquitquit"); code != http.StatusForbidden {
-		t.Errorf("POST /quitquitquit on the admin port = %d, want 403", code)
+	if code, _ := adminGet(t, e.adminSocket, http.MethodPost, "/quitquitquit"); code != http.StatusForbidden {
+		t.Errorf("POST /quitquitquit on the admin socket = %d, want 403", code)
+	}
+	if fi, err := os.Stat(e.adminSocket); err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
+		t.Errorf("admin socket %s: %v, mode %v; want a socket only its owner may open (0600)", e.adminSocket, err, fi.Mode())
 	}
 	if code, _ := get(t, http.MethodGet, stats+"/ready"); code != http.StatusOK {
 		t.Errorf("envoy is not ready any more after the refused requests: /ready = %d", code)
 	}
 
-	if addrs := listeningAddresses(t, d.Ports.Admin); len(addrs) != 1 || addrs[0] != "127.0.0.1" {
-		t.Errorf("admin port %d listens on %v, want only 127.0.0.1", d.Ports.Admin, addrs)
+	if ports := listeningPortsOf(t, e.pid); !slices.Equal(ports, slices.Sorted(slices.Values(s.Proxy.Ports.All()))) {
+		t.Errorf("envoy listens on TCP ports %v, want only its listeners' %v: no admin port", ports, s.Proxy.Ports.All())
 	}
 	if addrs := listeningAddresses(t, d.Ports.Stats); !contains(addrs, "0.0.0.0") {
 		t.Errorf("stats port %d listens on %v, want 0.0.0.0", d.Ports.Stats, addrs)
@@ -251,6 +305,46 @@ func listeningAddresses(t *testing.T, port uint16) []string {
 		}
 	}
 	return addrs
+}
+
+// listeningPortsOf returns the TCP ports process pid listens on, sorted,
+// from its socket inodes in /proc/<pid>/fd and /proc/net/tcp{,6}.
+func listeningPortsOf(t *testing.T, pid int) []uint16 {
+	t.Helper()
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatalf("listing envoy's files: %v", err)
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		link, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		if inode, ok := strings.CutPrefix(link, "socket:["); err == nil && ok {
+			inodes[strings.TrimSuffix(inode, "]")] = true
+		}
+	}
+	var ports []uint16
+	for _, file := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Scan() // header
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			if len(f) < 10 || f[3] != "0A" || !inodes[f[9]] { // 0A = LISTEN
+				continue
+			}
+			_, hexPort, _ := strings.Cut(f[1], ":")
+			var port uint16
+			fmt.Sscanf(hexPort, "%X", &port)
+			if !slices.Contains(ports, port) {
+				ports = append(ports, port)
+			}
+		}
+	}
+	slices.Sort(ports)
+	return ports
 }
 
 // procAddr decodes an address of /proc/net/tcp{,6}: 32-bit words in host

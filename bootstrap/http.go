@@ -9,13 +9,17 @@ import (
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/planeless/planeless/proxy"
 )
 
-// restTimeout bounds a non-gRPC request from its start to the end of the
-// response: Envoy's own default, written down so nobody has to know it.
-const restTimeout = 15 * time.Second
+// A sidecar must not cut what the application would not: no route
+// timeout (Envoy's default of 15 s would end server-sent events, long
+// polls and slow downloads), only Envoy's stream idle timeout (5 min of
+// silence) and a bound on the time a client takes to send its request
+// headers, against slow-header clients holding connections open.
+const requestHeadersTimeout = 10 * time.Second
 
 // direction says which way a request travels through the proxy; it names
 // stat prefixes and fills the access log's direction field.
@@ -41,7 +45,7 @@ func (p *packer) httpConnectionManager(s *proxy.Spec, d direction, statPrefix st
 	}
 	// Tell the other side's sidecar who this is, for its access log.
 	self := []*corev3.HeaderValueOption{{
-		Header:       &corev3.HeaderValue{Key: WorkloadHeader, Value: workloadOf(s)},
+		Header:       &corev3.HeaderValue{Key: WorkloadHeader, Value: escapeFormat(workloadOf(s))},
 		AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
 	}}
 	if d == outbound {
@@ -59,6 +63,15 @@ func (p *packer) httpConnectionManager(s *proxy.Spec, d direction, statPrefix st
 		AccessLog:      p.accessLog(s, d),
 		// A transparent proxy keeps the application's Server header.
 		ServerHeaderTransformation: hcmv3.HttpConnectionManager_PASS_THROUGH,
+		RequestHeadersTimeout:      durationpb.New(requestHeadersTimeout),
+	}
+	if d == inbound {
+		// The application sees the real client: Envoy appends the address
+		// of the connection's peer to X-Forwarded-For (and trusts no
+		// X-Forwarded-For a caller sends to say who it is). A caller's
+		// x-request-id is kept, so both sides' access logs share it.
+		hcm.UseRemoteAddress = wrapperspb.Bool(true)
+		hcm.PreserveExternalRequestId = true
 	}
 	return p.networkFilter(hcmName, hcm)
 }
@@ -114,14 +127,14 @@ func grpcRouteMatching(cluster string, match *routev3.RouteMatch) *routev3.Route
 	}
 }
 
-// restRoute sends every request to cluster with a finite timeout.
+// restRoute sends every request to cluster, with no route timeout.
 func restRoute(cluster string) *routev3.Route {
 	return &routev3.Route{
 		Name:  "http",
 		Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
 		Action: &routev3.Route_Route{Route: &routev3.RouteAction{
 			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: cluster},
-			Timeout:          durationpb.New(restTimeout),
+			Timeout:          durationpb.New(0),
 		}},
 	}
 }

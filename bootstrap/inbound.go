@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
+	"github.com/planeless/planeless/iptables"
 	"github.com/planeless/planeless/proxy"
 )
 
@@ -43,11 +44,11 @@ func (p *packer) inboundListener(s *proxy.Spec) *listenerv3.Listener {
 		l.FilterChains = append(l.FilterChains, p.inboundChains(s, port)...)
 	}
 	if len(sniffed) > 0 {
-		var only []uint16
+		var disabled *listenerv3.ListenerFilterChainMatchPredicate
 		if len(sniffed) < len(s.Inbound) {
-			only = sniffed
+			disabled = notInPorts(sniffed)
 		}
-		l.ListenerFilters = append(l.ListenerFilters, p.httpInspector(only))
+		l.ListenerFilters = append(l.ListenerFilters, p.httpInspector(disabled))
 		l.ListenerFiltersTimeout = durationpb.New(sniffTimeout)
 		l.ContinueOnListenerFiltersTimeout = true
 	}
@@ -126,8 +127,35 @@ func (p *packer) inboundClusters(s *proxy.Spec) []*clusterv3.Cluster {
 	var clusters []*clusterv3.Cluster
 	for _, port := range s.Inbound {
 		for _, k := range inboundKinds(port.Protocol) {
-			clusters = append(clusters, p.localCluster(inboundClusterName(port.Number, k.name), port.Number, k.upstream))
+			clusters = append(clusters, p.appCluster(s, inboundClusterName(port.Number, k.name), k.upstream))
 		}
 	}
 	return clusters
+}
+
+// appCluster connects to the address the caller dialled, restored by the
+// original_dst listener filter: the pod's own IP and port, exactly as
+// without a sidecar. A listener the application binds to 127.0.0.1 only
+// stays private, one bound to the pod's IP only keeps working.
+func (p *packer) appCluster(s *proxy.Spec, name string, up upstream) *clusterv3.Cluster {
+	// From the source addresses the rules never redirect, so that this
+	// connection to the pod's own address on an intercepted port is not
+	// taken for the application calling itself (Istio's 127.0.0.6).
+	bindTo := &corev3.BindConfig{SourceAddress: sourceAddress(iptables.InboundSourceV4)}
+	if s.IPv6 {
+		bindTo.ExtraSourceAddresses = []*corev3.ExtraSourceAddress{{Address: sourceAddress(iptables.InboundSourceV6)}}
+	}
+	return &clusterv3.Cluster{
+		Name:                          name,
+		ClusterDiscoveryType:          &clusterv3.Cluster_Type{Type: clusterv3.Cluster_ORIGINAL_DST},
+		LbPolicy:                      clusterv3.Cluster_CLUSTER_PROVIDED,
+		ConnectTimeout:                durationpb.New(localConnectTimeout),
+		CircuitBreakers:               unlimited(),
+		TypedExtensionProtocolOptions: p.protocolOptions(up),
+		UpstreamBindConfig:            bindTo,
+	}
+}
+
+func sourceAddress(ip string) *corev3.SocketAddress {
+	return &corev3.SocketAddress{Address: ip, PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: 0}}
 }

@@ -9,6 +9,8 @@ import (
 	originaldstv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/original_dst/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+
+	"github.com/planeless/planeless/proxy"
 )
 
 const (
@@ -60,39 +62,50 @@ func (p *packer) originalDst() *listenerv3.ListenerFilter {
 	}
 }
 
-// httpInspector detects plaintext HTTP/1.x and h2c. When onlyPorts is not
-// empty it runs only for connections to those ports, so that declared
-// tcp ports (possibly server-first) never wait for it.
-func (p *packer) httpInspector(onlyPorts []uint16) *listenerv3.ListenerFilter {
-	f := &listenerv3.ListenerFilter{
-		Name:       httpInspectorName,
-		ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: p.pack(&httpinspectorv3.HttpInspector{})},
+// httpInspector detects plaintext HTTP/1.x and h2c, except for the
+// connections disabled matches (nil: all of them are inspected), so that
+// opaque and declared tcp ports (possibly server-first) never wait for it.
+func (p *packer) httpInspector(disabled *listenerv3.ListenerFilterChainMatchPredicate) *listenerv3.ListenerFilter {
+	return &listenerv3.ListenerFilter{
+		Name:           httpInspectorName,
+		ConfigType:     &listenerv3.ListenerFilter_TypedConfig{TypedConfig: p.pack(&httpinspectorv3.HttpInspector{})},
+		FilterDisabled: disabled,
 	}
-	if len(onlyPorts) > 0 {
-		f.FilterDisabled = &listenerv3.ListenerFilterChainMatchPredicate{
-			Rule: &listenerv3.ListenerFilterChainMatchPredicate_NotMatch{NotMatch: anyPort(onlyPorts)},
-		}
-	}
-	return f
 }
 
-// anyPort matches connections whose destination port is one of ports.
-func anyPort(ports []uint16) *listenerv3.ListenerFilterChainMatchPredicate {
-	rules := make([]*listenerv3.ListenerFilterChainMatchPredicate, len(ports))
-	for i, port := range ports {
+// inPortRanges matches connections whose destination port is in one of
+// ranges; nil for no ranges.
+func inPortRanges(ranges []proxy.PortRange) *listenerv3.ListenerFilterChainMatchPredicate {
+	rules := make([]*listenerv3.ListenerFilterChainMatchPredicate, len(ranges))
+	for i, r := range ranges {
 		rules[i] = &listenerv3.ListenerFilterChainMatchPredicate{
 			Rule: &listenerv3.ListenerFilterChainMatchPredicate_DestinationPortRange{
-				DestinationPortRange: &typev3.Int32Range{Start: int32(port), End: int32(port) + 1},
+				DestinationPortRange: &typev3.Int32Range{Start: int32(r.First), End: int32(r.Last) + 1},
 			},
 		}
 	}
-	if len(rules) == 1 {
+	switch len(rules) {
+	case 0:
+		return nil
+	case 1:
 		return rules[0]
 	}
 	return &listenerv3.ListenerFilterChainMatchPredicate{
 		Rule: &listenerv3.ListenerFilterChainMatchPredicate_OrMatch{
 			OrMatch: &listenerv3.ListenerFilterChainMatchPredicate_MatchSet{Rules: rules},
 		},
+	}
+}
+
+// notInPorts matches connections whose destination port is not one of
+// ports.
+func notInPorts(ports []uint16) *listenerv3.ListenerFilterChainMatchPredicate {
+	ranges := make([]proxy.PortRange, len(ports))
+	for i, port := range ports {
+		ranges[i] = proxy.PortRange{First: port, Last: port}
+	}
+	return &listenerv3.ListenerFilterChainMatchPredicate{
+		Rule: &listenerv3.ListenerFilterChainMatchPredicate_NotMatch{NotMatch: inPortRanges(ranges)},
 	}
 }
 

@@ -7,7 +7,9 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	dfpclusterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/clusters/dynamic_forward_proxy/v3"
+	setfilterstatev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/common/set_filter_state/v3"
 	dfpfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/dynamic_forward_proxy/v3"
+	setfilterstatehttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/set_filter_state/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -18,20 +20,27 @@ import (
 const (
 	outboundListenerName = "outbound"
 	// outboundHTTPCluster is the dynamic forward proxy parent cluster. In
-	// sub-cluster mode it creates one real cluster per destination
-	// host:port (named DFPCluster:<host>:<port>), so every service the pod
-	// calls gets its own upstream stats.
+	// sub-cluster mode it creates one real cluster per destination the
+	// application dialled (named DFPCluster:<ip>:<port>), so every
+	// destination gets its own upstream stats.
 	outboundHTTPCluster = "outbound|http"
 	// outboundPassthroughCluster connects non-HTTP traffic to the address
 	// the application dialled.
 	outboundPassthroughCluster = "outbound|passthrough"
 
-	dfpName = "envoy.filters.http.dynamic_forward_proxy"
+	dfpName            = "envoy.filters.http.dynamic_forward_proxy"
+	setFilterStateName = "envoy.filters.http.set_filter_state"
 	// dfpClusterType is the custom cluster type of the forward proxy.
 	dfpClusterType = "envoy.clusters.dynamic_forward_proxy"
 
-	// dnsLookupFamily resolves A records first and falls back to AAAA, so
-	// both IPv4 and IPv6-only services are reachable.
+	// The filter state the forward proxy (filter and cluster alike) takes
+	// its destination from, before any header.
+	dynamicHostKey = "envoy.upstream.dynamic_host"
+	dynamicPortKey = "envoy.upstream.dynamic_port"
+
+	// dnsLookupFamily resolves A records first and falls back to AAAA. The
+	// forward proxy only ever "resolves" the IP address the application
+	// dialled, which needs no DNS; it matters for the tracing collector.
 	dnsLookupFamily = clusterv3.Cluster_V4_PREFERRED
 	// DestinationTTL drops the sub-cluster (and so the stats) of a
 	// destination not called for this long.
@@ -39,39 +48,37 @@ const (
 	// MaxDestinations bounds the sub-clusters alive at once, and so the
 	// per-destination series of one pod: a request to one more destination
 	// while MaxDestinations others were called within DestinationTTL fails
-	// with 503. Envoy's own default, written
-	// down because docs/metrics.md promises it.
+	// with 503. Envoy's own default, written down because docs/metrics.md
+	// promises it.
 	MaxDestinations = 1024
 )
 
 // outboundListener receives the connections iptables redirects from the
 // application's outbound traffic. HTTP/1.1 and h2c go through the dynamic
-// forward proxy, which routes by the Host header; everything else (TLS,
-// databases, Redis) is passed through to its original destination
-// untouched. It returns nil when egress is off.
+// forward proxy, pinned to the address the application dialled: the Host
+// header is forwarded unchanged and may name the destination in metrics,
+// but never chooses where the connection goes. Everything else (TLS,
+// databases, opaque ports) is passed through to its original destination
+// untouched. Connections dialled at the proxy itself are refused. It
+// returns nil when egress is off.
 func (p *packer) outboundListener(s *proxy.Spec) *listenerv3.Listener {
 	if !s.Egress {
 		return nil
 	}
 	statPrefix := string(outbound) + "_http"
-	dfp := &hcmv3.HttpFilter{
-		Name: dfpName,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(&dfpfilterv3.FilterConfig{
-			ImplementationSpecifier: &dfpfilterv3.FilterConfig_SubClusterConfig{SubClusterConfig: &dfpfilterv3.SubClusterConfig{}},
-		})},
-	}
+	routes := anyHost(statPrefix, grpcRoute(outboundHTTPCluster), restRoute(outboundHTTPCluster))
 	l := &listenerv3.Listener{
 		Name:                             outboundListenerName,
 		TrafficDirection:                 corev3.TrafficDirection_OUTBOUND,
-		ListenerFilters:                  []*listenerv3.ListenerFilter{p.originalDst(), p.httpInspector(nil)},
+		ListenerFilters:                  []*listenerv3.ListenerFilter{p.originalDst(), p.httpInspector(inPortRanges(s.OpaquePorts))},
 		ListenerFiltersTimeout:           durationpb.New(sniffTimeout),
 		ContinueOnListenerFiltersTimeout: true,
-		FilterChains: []*listenerv3.FilterChain{{
+		FilterChains: append(p.selfChains(s), &listenerv3.FilterChain{
 			Name:             outboundHTTPCluster,
 			FilterChainMatch: &listenerv3.FilterChainMatch{ApplicationProtocols: httpProtocols},
-			Filters: []*listenerv3.Filter{p.httpConnectionManager(s, outbound, statPrefix,
-				anyHost(statPrefix, grpcRoute(outboundHTTPCluster), restRoute(outboundHTTPCluster)), dfp)},
-		}},
+			Filters: []*listenerv3.Filter{p.httpConnectionManager(s, outbound, statPrefix, routes,
+				p.pinToOriginalDestination(), p.boundedNames(s), p.forwardProxy())},
+		}),
 		DefaultFilterChain: &listenerv3.FilterChain{
 			Name:    outboundPassthroughCluster,
 			Filters: []*listenerv3.Filter{p.tcpProxy(string(outbound)+"_passthrough", outboundPassthroughCluster)},
@@ -81,15 +88,53 @@ func (p *packer) outboundListener(s *proxy.Spec) *listenerv3.Listener {
 	return l
 }
 
-// outboundClusters returns the forward proxy and the passthrough cluster,
-// or nil when egress is off.
+// pinToOriginalDestination puts the address and port the application
+// dialled (restored by the original_dst listener filter) where the forward
+// proxy looks first for its destination. The Host header no longer
+// decides anything: `Host: 127.0.0.1:15000` or another pod's name sent to
+// A is answered by A.
+func (p *packer) pinToOriginalDestination() *hcmv3.HttpFilter {
+	value := func(key, format string) *setfilterstatev3.FilterStateValue {
+		return &setfilterstatev3.FilterStateValue{
+			Key: &setfilterstatev3.FilterStateValue_ObjectKey{ObjectKey: key},
+			Value: &setfilterstatev3.FilterStateValue_FormatString{FormatString: &corev3.SubstitutionFormatString{
+				Format: &corev3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &corev3.DataSource{
+					Specifier: &corev3.DataSource_InlineString{InlineString: format},
+				}},
+			}},
+		}
+	}
+	return &hcmv3.HttpFilter{
+		Name: setFilterStateName,
+		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(&setfilterstatehttpv3.Config{
+			OnRequestHeaders: []*setfilterstatev3.FilterStateValue{
+				value(dynamicHostKey, "%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%"),
+				value(dynamicPortKey, "%DOWNSTREAM_LOCAL_PORT%"),
+			},
+		})},
+	}
+}
+
+// forwardProxy is the dynamic forward proxy filter, taking its destination
+// from the filter state pinToOriginalDestination sets. The cluster reads
+// the same filter state, so filter and cluster always agree.
+func (p *packer) forwardProxy() *hcmv3.HttpFilter {
+	return &hcmv3.HttpFilter{
+		Name: dfpName,
+		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(&dfpfilterv3.FilterConfig{
+			ImplementationSpecifier:         &dfpfilterv3.FilterConfig_SubClusterConfig{SubClusterConfig: &dfpfilterv3.SubClusterConfig{}},
+			AllowDynamicHostFromFilterState: true,
+		})},
+	}
+}
+
+// outboundClusters returns the forward proxy, the passthrough cluster and
+// the black hole of refused connections, or nil when egress is off.
 //
 // The forward proxy runs in sub-cluster mode (proven against the real
-// Envoy by TestOutboundForwardsHTTPByHostPerDestination): one parent
-// speaking the downstream's protocol, so HTTP/1.1 and gRPC share it and a
-// destination gets a single sub-cluster. Sub-cluster mode has no DNS cache
-// config to keep identical between filter and cluster: sub-clusters are
-// STRICT_DNS clusters that inherit the parent's dns_lookup_family.
+// Envoy by the data-plane tests): one parent speaking the downstream's
+// protocol, so HTTP/1.1 and gRPC share it and a destination gets a single
+// sub-cluster, keyed by the dialled address.
 func (p *packer) outboundClusters(s *proxy.Spec) []*clusterv3.Cluster {
 	if !s.Egress {
 		return nil
@@ -116,5 +161,5 @@ func (p *packer) outboundClusters(s *proxy.Spec) []*clusterv3.Cluster {
 		CircuitBreakers:               unlimited(),
 		TypedExtensionProtocolOptions: p.protocolOptions(upstreamAsDownstream),
 	}
-	return []*clusterv3.Cluster{dfp, passthroughCluster(outboundPassthroughCluster)}
+	return []*clusterv3.Cluster{dfp, passthroughCluster(outboundPassthroughCluster), blackHoleCluster()}
 }

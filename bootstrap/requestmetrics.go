@@ -2,6 +2,7 @@ package bootstrap
 
 import (
 	"slices"
+	"strings"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	statsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stats/v3"
@@ -30,12 +31,12 @@ const (
 
 	// MaxRequestCounters and MaxRequestHistograms bound the label
 	// combinations of one connection manager (the outbound listener, or one
-	// inbound port): a request with a combination past the bound is still
-	// served and logged, but not counted. Labels come from requests
-	// (authority, codes), so without a bound a client could grow the
-	// proxy's memory and Prometheus' series. (One scope shared by every
-	// connection manager, sharing_name, would bound the pod as a whole, but
-	// crashes Envoy 1.40 on shutdown.)
+	// inbound port), a second line of defence behind the bounded labels:
+	// a request whose combination is past the bound is still served and
+	// logged, but not counted. Series unused between two sweeps
+	// (statsEvictionInterval) are dropped and free their place. (One scope
+	// shared by every connection manager, sharing_name, would bound the pod
+	// as a whole, but crashes Envoy 1.40 on shutdown.)
 	MaxRequestCounters   = 2000
 	MaxRequestHistograms = 500
 
@@ -53,41 +54,47 @@ const (
 	LabelResponseFlags       = "response_flags"
 )
 
-// requestMetrics is the stats access logger of one direction.
+// requestMetrics is the stats access logger of one direction. Every label
+// is bounded by what the pod itself knows: inbound, its own workload and
+// the port that was called (never what the caller sends); outbound, the
+// names the Lua filter bounded (names.go).
 func (p *packer) requestMetrics(s *proxy.Spec, d direction) *accesslogv3.AccessLog {
-	fields := map[string]string{}
-	for _, f := range accessLogLine(s, d) {
-		fields[f.Name] = f.Format
-	}
 	tag := func(name, format string) *statsv3.Config_Tag {
 		if format == "" {
 			format = "unknown"
 		}
 		return &statsv3.Config_Tag{Name: name, ValueFormat: format}
 	}
-	// Every series of both metrics says whose it is and which way and
-	// where the request went.
+	self := escapeFormat(workloadOf(s))
 	where := []*statsv3.Config_Tag{
-		tag(TagNamespace, s.Workload.Namespace),
-		tag(TagApp, s.Workload.App),
-		tag(TagVersion, s.Workload.Version),
+		tag(TagNamespace, escapeFormat(s.Workload.Namespace)),
+		tag(TagApp, escapeFormat(s.Workload.App)),
+		tag(TagVersion, escapeFormat(s.Workload.Version)),
 		tag(LabelDirection, string(d)),
-		// The Host or :authority the forward proxy routes by (outbound),
-		// or the one the caller used to reach this pod (inbound).
-		tag(LabelDestination, "%REQ(:AUTHORITY)%"),
 	}
-	outcome := slices.Concat(where, []*statsv3.Config_Tag{
-		tag(LabelSourceWorkload, fields["source_workload"]),
-		tag(LabelDestinationWorkload, fields["destination_workload"]),
+	var peers []*statsv3.Config_Tag
+	if d == inbound {
+		// This workload and the port the caller dialled.
+		where = append(where, tag(LabelDestination, self+":%DOWNSTREAM_LOCAL_PORT%"))
+		peers = []*statsv3.Config_Tag{tag(LabelDestinationWorkload, self)}
+	} else {
+		where = append(where, tag(LabelDestination, boundedName("destination")))
+		peers = []*statsv3.Config_Tag{
+			tag(LabelSourceWorkload, self),
+			tag(LabelDestinationWorkload, boundedName("destination_workload")),
+		}
+	}
+	outcome := slices.Concat(where, peers, []*statsv3.Config_Tag{
 		tag(LabelResponseCode, "%RESPONSE_CODE%"),
 		tag(LabelGRPCStatus, "%GRPC_STATUS_NUMBER%"),
 		tag(LabelResponseFlags, "%RESPONSE_FLAGS%"),
 	})
 	cfg := &statsv3.Config{
 		StatsScope: &typev3.Scope{
-			Prefix:        requestMetricsScope,
-			MaxCounters:   wrapperspb.UInt32(MaxRequestCounters),
-			MaxHistograms: wrapperspb.UInt32(MaxRequestHistograms),
+			Prefix:         requestMetricsScope,
+			MaxCounters:    wrapperspb.UInt32(MaxRequestCounters),
+			MaxHistograms:  wrapperspb.UInt32(MaxRequestHistograms),
+			EnableEviction: true,
 		},
 		Counters: []*statsv3.Config_Counter{{
 			Stat:       &statsv3.Config_Stat{Name: "requests_total", Tags: outcome},
@@ -104,3 +111,7 @@ func (p *packer) requestMetrics(s *proxy.Spec, d direction) *accesslogv3.AccessL
 		ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: p.pack(cfg)},
 	}
 }
+
+// escapeFormat makes v stand for itself in an Envoy format string: a
+// label value holding %DOWNSTREAM_REMOTE_ADDRESS% is printed as written.
+func escapeFormat(v string) string { return strings.ReplaceAll(v, "%", "%%") }

@@ -11,6 +11,7 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	dfpclusterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/clusters/dynamic_forward_proxy/v3"
 	dfpfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/dynamic_forward_proxy/v3"
+	setfilterstatehttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/set_filter_state/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	upstreamhttpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
@@ -18,6 +19,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/planeless/planeless/bootstrap"
+	"github.com/planeless/planeless/iptables"
 	"github.com/planeless/planeless/proxy"
 )
 
@@ -132,7 +134,7 @@ func TestEachProtocolGetsItsChainShape(t *testing.T) {
 		return routeShape{GRPCOnly: true, Cluster: fmt.Sprintf("inbound|%d|grpc", port)}
 	}
 	restRoute := func(port uint16) routeShape {
-		return routeShape{Cluster: fmt.Sprintf("inbound|%d|http", port), Timeout: 15 * time.Second}
+		return routeShape{Cluster: fmt.Sprintf("inbound|%d|http", port)}
 	}
 	tests := map[string]struct {
 		protocol        proxy.Protocol
@@ -204,8 +206,17 @@ func TestEachProtocolGetsItsChainShape(t *testing.T) {
 			}
 			gotClusters := map[string]string{}
 			for _, c := range b.GetStaticResources().GetClusters() {
-				if c.GetName() != "admin" {
-					gotClusters[c.GetName()] = upstreamProtocol(t, c)
+				if c.GetName() == "admin" {
+					continue
+				}
+				gotClusters[c.GetName()] = upstreamProtocol(t, c)
+				// The application is reached where the caller dialled it,
+				// from the source address the rules never redirect.
+				if c.GetType() != clusterv3.Cluster_ORIGINAL_DST || c.GetLbPolicy() != clusterv3.Cluster_CLUSTER_PROVIDED {
+					t.Errorf("cluster %s: type %s, lb_policy %s; want ORIGINAL_DST, CLUSTER_PROVIDED", c.GetName(), c.GetType(), c.GetLbPolicy())
+				}
+				if got := c.GetUpstreamBindConfig().GetSourceAddress().GetAddress(); got != iptables.InboundSourceV4 {
+					t.Errorf("cluster %s binds to %q, want %s", c.GetName(), got, iptables.InboundSourceV4)
 				}
 			}
 			if diff := cmp.Diff(tc.wantClusters, gotClusters); diff != "" {
@@ -257,7 +268,7 @@ func TestHTTPInspectorSkipsPortsThatAreNotSniffed(t *testing.T) {
 }
 
 func TestOutboundProxiesHTTPAndPassesTheRestThrough(t *testing.T) {
-	s := &proxy.Spec{Egress: true, Proxy: proxy.Sidecar{Ports: proxy.DefaultDefaults().Ports}}
+	s := &proxy.Spec{Egress: true, OpaquePorts: proxy.DefaultOpaquePorts(), Proxy: proxy.Sidecar{Ports: proxy.DefaultDefaults().Ports}}
 	b := build(t, s)
 	out := listener(b, "outbound")
 	if out == nil {
@@ -269,14 +280,32 @@ func TestOutboundProxiesHTTPAndPassesTheRestThrough(t *testing.T) {
 	if diff := cmp.Diff([]string{"envoy.filters.listener.original_dst", "envoy.filters.listener.http_inspector"}, listenerFilterNames(out)); diff != "" {
 		t.Errorf("listener filters (-want +got):\n%s", diff)
 	}
-	if len(out.GetFilterChains()) != 1 {
-		t.Fatalf("outbound has %d filter chains, want 1", len(out.GetFilterChains()))
+	var names []string
+	for _, c := range out.GetFilterChains() {
+		names = append(names, c.GetName())
 	}
-	http := shapeOf(t, out.GetFilterChains()[0])
+	if diff := cmp.Diff([]string{"self|http", "self", "outbound|http"}, names); diff != "" {
+		t.Fatalf("outbound filter chains (-want +got):\n%s", diff)
+	}
+	// Connections dialled at the listener itself (loopback destinations)
+	// are refused, not forwarded to themselves.
+	for _, c := range out.GetFilterChains()[:2] {
+		var ranges []string
+		for _, r := range c.GetFilterChainMatch().GetPrefixRanges() {
+			ranges = append(ranges, fmt.Sprintf("%s/%d", r.GetAddressPrefix(), r.GetPrefixLen().GetValue()))
+		}
+		if diff := cmp.Diff([]string{"127.0.0.0/8", "::1/128"}, ranges); diff != "" {
+			t.Errorf("chain %s matches destinations (-want +got):\n%s", c.GetName(), diff)
+		}
+	}
+	if got := shapeOf(t, out.GetFilterChains()[1]).TCPCluster; got != "blackhole" || len(cluster(b, "blackhole").GetLoadAssignment().GetEndpoints()) != 0 {
+		t.Errorf("a non-HTTP connection to the proxy itself goes to %q, want the endpointless blackhole", got)
+	}
+	http := shapeOf(t, out.GetFilterChains()[2])
 	want := chainShape{
 		Name: "outbound|http", Protocols: []string{"http/1.1", "h2c"},
-		HTTPFilters: []string{"envoy.filters.http.dynamic_forward_proxy", grpcStats, router}, AccessLogged: true,
-		Routes: []routeShape{{GRPCOnly: true, Cluster: "outbound|http"}, {Cluster: "outbound|http", Timeout: 15 * time.Second}},
+		HTTPFilters: []string{"envoy.filters.http.set_filter_state", "envoy.filters.http.lua", "envoy.filters.http.dynamic_forward_proxy", grpcStats, router}, AccessLogged: true,
+		Routes: []routeShape{{GRPCOnly: true, Cluster: "outbound|http"}, {Cluster: "outbound|http"}},
 	}
 	if diff := cmp.Diff(want, http); diff != "" {
 		t.Errorf("HTTP chain (-want +got):\n%s", diff)
@@ -285,10 +314,34 @@ func TestOutboundProxiesHTTPAndPassesTheRestThrough(t *testing.T) {
 		t.Errorf("default chain (-want +got):\n%s", diff)
 	}
 
-	hcm := unpack(t, out.GetFilterChains()[0].GetFilters()[0].GetTypedConfig(), &hcmv3.HttpConnectionManager{})
-	dfpFilter := unpack(t, hcm.GetHttpFilters()[0].GetTypedConfig(), &dfpfilterv3.FilterConfig{})
-	if dfpFilter.GetSubClusterConfig() == nil {
-		t.Errorf("the forward proxy filter is not in sub-cluster mode: %v", dfpFilter)
+	hcm := unpack(t, out.GetFilterChains()[2].GetFilters()[0].GetTypedConfig(), &hcmv3.HttpConnectionManager{})
+	// The forward proxy is pinned to the address the application dialled:
+	// the filter state it reads before any header holds the original
+	// destination.
+	pin := unpack(t, hcm.GetHttpFilters()[0].GetTypedConfig(), &setfilterstatehttpv3.Config{})
+	gotPin := map[string]string{}
+	for _, v := range pin.GetOnRequestHeaders() {
+		gotPin[v.GetObjectKey()] = v.GetFormatString().GetTextFormatSource().GetInlineString()
+	}
+	wantPin := map[string]string{
+		"envoy.upstream.dynamic_host": "%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%",
+		"envoy.upstream.dynamic_port": "%DOWNSTREAM_LOCAL_PORT%",
+	}
+	if diff := cmp.Diff(wantPin, gotPin); diff != "" {
+		t.Errorf("filter state of the forward proxy (-want +got):\n%s", diff)
+	}
+	dfpFilter := unpack(t, hcm.GetHttpFilters()[2].GetTypedConfig(), &dfpfilterv3.FilterConfig{})
+	if dfpFilter.GetSubClusterConfig() == nil || !dfpFilter.GetAllowDynamicHostFromFilterState() {
+		t.Errorf("the forward proxy filter is not in sub-cluster mode taking its host from filter state: %v", dfpFilter)
+	}
+	// Opaque ports are never sniffed.
+	inspector := out.GetListenerFilters()[1].GetFilterDisabled().GetOrMatch().GetRules()
+	var opaque []proxy.PortRange
+	for _, r := range inspector {
+		opaque = append(opaque, proxy.PortRange{First: uint16(r.GetDestinationPortRange().GetStart()), Last: uint16(r.GetDestinationPortRange().GetEnd() - 1)})
+	}
+	if diff := cmp.Diff(proxy.DefaultOpaquePorts(), opaque); diff != "" {
+		t.Errorf("the HTTP inspector skips ports (-want +got):\n%s", diff)
 	}
 	dfp := cluster(b, "outbound|http")
 	dfpConfig := unpack(t, dfp.GetClusterType().GetTypedConfig(), &dfpclusterv3.ClusterConfig{})
@@ -351,8 +404,8 @@ func TestListenerAddresses(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("listener addresses (-want +got):\n%s", diff)
 			}
-			if a := b.GetAdmin().GetAddress().GetSocketAddress(); a.GetAddress() != "127.0.0.1" || a.GetPortValue() != uint32(ports.Admin) {
-				t.Errorf("admin binds %s:%d, want 127.0.0.1:%d", a.GetAddress(), a.GetPortValue(), ports.Admin)
+			if a := b.GetAdmin().GetAddress(); a.GetSocketAddress() != nil || a.GetPipe().GetPath() != bootstrap.AdminSocket || a.GetPipe().GetMode() != 0o600 {
+				t.Errorf("admin binds %v, want only the socket %s, mode 0600", a, bootstrap.AdminSocket)
 			}
 		})
 	}

@@ -78,7 +78,9 @@ func (i *Injector) Inject(pod *corev1.Pod) (Result, error) {
 
 	initC := i.initContainer(s)
 	sidecar := i.proxyContainer(s)
-	status := Status{Version: templates.Version, Volumes: []string{BootstrapVolume, XtablesVolume}}
+	probes, probeWarnings := rewriteProbes(pod, s)
+	warnings = append(warnings, probeWarnings...)
+	status := Status{Version: templates.Version, Volumes: []string{BootstrapVolume, XtablesVolume, AdminVolume}, Probes: probes}
 	if s.Proxy.NativeSidecar {
 		// The rules and the proxy come first, so that the user's own init
 		// containers already have a ready proxy behind the rules.
@@ -92,7 +94,7 @@ func (i *Injector) Inject(pod *corev1.Pod) (Result, error) {
 		status.InitContainers = []string{InitName}
 		status.Containers = []string{ProxyName}
 	}
-	pod.Spec.Volumes = append(pod.Spec.Volumes, bootstrapVolume(), xtablesVolume())
+	pod.Spec.Volumes = append(pod.Spec.Volumes, bootstrapVolume(), xtablesVolume(), memoryVolume(AdminVolume))
 
 	if pod.Annotations == nil {
 		pod.Annotations = map[string]string{}
@@ -191,7 +193,10 @@ func (i *Injector) proxyContainer(s *proxy.Spec) corev1.Container {
 	sc.Capabilities = &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}
 	c.SecurityContext = sc
 
-	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: BootstrapVolume, MountPath: BootstrapDir, ReadOnly: true})
+	c.VolumeMounts = append(c.VolumeMounts,
+		corev1.VolumeMount{Name: BootstrapVolume, MountPath: BootstrapDir, ReadOnly: true},
+		corev1.VolumeMount{Name: AdminVolume, MountPath: bootstrap.AdminDir},
+	)
 
 	ready := &corev1.Probe{
 		ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
@@ -237,9 +242,11 @@ func bootstrapVolume() corev1.Volume {
 	}
 }
 
-func xtablesVolume() corev1.Volume {
+func xtablesVolume() corev1.Volume { return memoryVolume(XtablesVolume) }
+
+func memoryVolume(name string) corev1.Volume {
 	return corev1.Volume{
-		Name:         XtablesVolume,
+		Name:         name,
 		VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}},
 	}
 }

@@ -6,6 +6,9 @@ const (
 	ProxyName       = "planeless-proxy"
 	BootstrapVolume = "planeless-bootstrap"
 	XtablesVolume   = "planeless-xtables"
+	// AdminVolume holds Envoy's admin socket (bootstrap.AdminSocket); only
+	// the proxy mounts it.
+	AdminVolume = "planeless-admin"
 
 	// BootstrapDir is where the downward API volume holding the bootstrap
 	// annotation is mounted in the proxy.

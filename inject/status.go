@@ -17,6 +17,8 @@ type Status struct {
 	InitContainers []string `json:"initContainers"`
 	Containers     []string `json:"containers,omitempty"`
 	Volumes        []string `json:"volumes"`
+	// Probes are the user's probes the injector rewrote, as they were.
+	Probes []RewrittenProbe `json:"probes,omitempty"`
 }
 
 func (s Status) encode() string {

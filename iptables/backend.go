@@ -110,6 +110,11 @@ func Install(ctx context.Context, b Backend, c Config) (Backend, error) {
 	if err != nil {
 		return "", err
 	}
+	if c.IPv6 {
+		if err := addInboundSourceV6(); err != nil {
+			return "", err
+		}
+	}
 	rules := Plan(c)
 	for _, f := range families(c.IPv6) {
 		ipt, err := Open(b, f)

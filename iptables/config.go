@@ -43,6 +43,15 @@ type Config struct {
 
 	// IPv6 installs the same rules with ip6tables.
 	IPv6 bool
+
+	// ProbePorts are the ports kubelet TCP probes are rewritten to: each
+	// reaches its Target, the application's port, without the proxy.
+	ProbePorts []ProbePort
+}
+
+// ProbePort is a port that leads straight to an application port.
+type ProbePort struct {
+	Port, Target uint16
 }
 
 // DefaultConfig is the Config of a pod with planeless's default proxy
@@ -77,7 +86,16 @@ func FromSpec(s *proxy.Spec) Config {
 		ExcludeOutboundPorts: sortedPorts(s.ExcludeOutboundPorts),
 		ExcludeOutboundCIDRs: sortedPrefixes(s.ExcludeOutboundCIDRs),
 		IPv6:                 s.IPv6,
+		ProbePorts:           probePorts(s.Probes),
 	}
+}
+
+func probePorts(probes []proxy.TCPProbe) []ProbePort {
+	var out []ProbePort
+	for _, p := range probes {
+		out = append(out, ProbePort{Port: p.ProbePort, Target: p.Target})
+	}
+	return out
 }
 
 // Validate reports a Config whose rules would not work.
@@ -101,6 +119,14 @@ func (c Config) Validate() error {
 	for _, p := range c.InboundPorts {
 		if slices.Contains(c.ProxyPorts, p) || p == c.InboundProxyPort || p == c.OutboundProxyPort {
 			errs = append(errs, fmt.Errorf("inbound port %d is one of the proxy's own ports", p))
+		}
+	}
+	for _, pp := range c.ProbePorts {
+		if pp.Port == 0 || pp.Target == 0 {
+			errs = append(errs, fmt.Errorf("probe port %d:%d has a zero port", pp.Port, pp.Target))
+		}
+		if slices.Contains(c.ProxyPorts, pp.Port) || slices.Contains(c.InboundPorts, pp.Port) {
+			errs = append(errs, fmt.Errorf("probe port %d is also a proxy or an intercepted port", pp.Port))
 		}
 	}
 	for _, list := range [][]uint16{c.ProxyPorts, c.InboundPorts, c.ExcludeInboundPorts, c.ExcludeOutboundPorts} {

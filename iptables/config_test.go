@@ -24,7 +24,7 @@ func TestFromSpec(t *testing.T) {
 		Proxy: proxy.Sidecar{
 			UID:   1337,
 			GID:   1338,
-			Ports: proxy.Ports{Inbound: 15006, Outbound: 15001, Admin: 15000, Stats: 15090},
+			Ports: proxy.Ports{Inbound: 15006, Outbound: 15001, Stats: 15090},
 		},
 	}
 	want := Config{
@@ -32,7 +32,7 @@ func TestFromSpec(t *testing.T) {
 		ProxyGID:             1338,
 		InboundProxyPort:     15006,
 		OutboundProxyPort:    15001,
-		ProxyPorts:           []uint16{15000, 15001, 15006, 15090},
+		ProxyPorts:           []uint16{15001, 15006, 15090},
 		InboundPorts:         []uint16{8080, 9090},
 		ExcludeInboundPorts:  []uint16{22},
 		ExcludeInboundCIDRs:  []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")},
@@ -70,6 +70,8 @@ func configs() map[string]Config {
 	custom.ProxyUID, custom.ProxyGID = 2001, 2002
 	custom.InboundProxyPort, custom.OutboundProxyPort = 16006, 16001
 	custom.ProxyPorts = []uint16{16000, 16001, 16006, 16090}
+	probed := withPorts(8080, 9090)
+	probed.ProbePorts = []ProbePort{{15100, 8080}, {15101, 9090}}
 	nothing := DefaultConfig()
 	nothing.Egress = false
 	nothing.IPv6 = false
@@ -83,6 +85,7 @@ func configs() map[string]Config {
 		"ipv6-off":                   noIPv6,
 		"custom-proxy":               custom,
 		"no-ports-no-egress-no-ipv6": nothing,
+		"tcp-probes":                 probed,
 	}
 }
 
@@ -109,7 +112,7 @@ func TestArgs(t *testing.T) {
 		"--proxy-gid=1337",
 		"--inbound-proxy-port=15006",
 		"--outbound-proxy-port=15001",
-		"--proxy-ports=15000,15001,15006,15090",
+		"--proxy-ports=15001,15006,15090",
 		"--inbound-ports=8080",
 		"--exclude-inbound-ports=8081,22",
 		"--exclude-inbound-cidrs=10.0.0.0/8,fd00:1::/64",

@@ -23,6 +23,7 @@ const (
 	flagExcludeOutboundPorts = "exclude-outbound-ports"
 	flagExcludeOutboundCIDRs = "exclude-outbound-cidrs"
 	flagIPv6                 = "ipv6"
+	flagProbePorts           = "probe-ports"
 )
 
 // BindFlags declares one flag per Config field on fs, with c's current
@@ -40,6 +41,7 @@ func (c *Config) BindFlags(fs *pflag.FlagSet) {
 	fs.Var((*portList)(&c.ExcludeOutboundPorts), flagExcludeOutboundPorts, "outbound destination ports never redirected (comma-separated)")
 	fs.Var((*prefixList)(&c.ExcludeOutboundCIDRs), flagExcludeOutboundCIDRs, "outbound destination CIDRs never redirected (comma-separated)")
 	fs.BoolVar(&c.IPv6, flagIPv6, c.IPv6, "install the same rules with ip6tables")
+	fs.Var((*probeList)(&c.ProbePorts), flagProbePorts, "PORT:TARGET pairs: connections to PORT reach the application's TARGET port without the proxy, for kubelet TCP probes (comma-separated)")
 }
 
 // Args returns the flags of `planeless init` that reproduce c, in a fixed
@@ -59,7 +61,8 @@ func (c Config) Args() []string {
 	args = append(args, flagArg(flagEgress, strconv.FormatBool(c.Egress)))
 	args = appendList(args, flagExcludeOutboundPorts, portList(c.ExcludeOutboundPorts).String())
 	args = appendList(args, flagExcludeOutboundCIDRs, prefixList(c.ExcludeOutboundCIDRs).String())
-	return append(args, flagArg(flagIPv6, strconv.FormatBool(c.IPv6)))
+	args = append(args, flagArg(flagIPv6, strconv.FormatBool(c.IPv6)))
+	return appendList(args, flagProbePorts, probeList(c.ProbePorts).String())
 }
 
 func flagArg(name, value string) string { return "--" + name + "=" + value }
@@ -96,6 +99,32 @@ func (l *portList) Set(v string) error {
 }
 
 func (l *portList) Type() string { return "ports" }
+
+// probeList is a comma-separated list of PORT:TARGET pairs.
+type probeList []ProbePort
+
+func (l probeList) String() string {
+	s := make([]string, len(l))
+	for i, p := range l {
+		s[i] = strconv.Itoa(int(p.Port)) + ":" + strconv.Itoa(int(p.Target))
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *probeList) Set(v string) error {
+	*l = nil
+	for _, f := range splitList(v) {
+		port, target, ok := strings.Cut(f, ":")
+		var pp portList
+		if !ok || pp.Set(port+","+target) != nil || len(pp) != 2 {
+			return fmt.Errorf("invalid probe port %q: want PORT:TARGET", f)
+		}
+		*l = append(*l, ProbePort{Port: pp[0], Target: pp[1]})
+	}
+	return nil
+}
+
+func (l *probeList) Type() string { return "probes" }
 
 // prefixList is a comma-separated list of CIDRs; a bare address is a /32
 // (or /128) prefix.

@@ -23,16 +23,22 @@ func Plan(c Config) []Rule {
 
 func planFamily(c Config, f Family) []Rule {
 	p := planner{family: f}
-	loopback := "127.0.0.1/32"
+	loopback, inboundSource := "127.0.0.1/32", InboundSourceV4+"/32"
 	if f == IPv6 {
-		loopback = "::1/128"
+		loopback, inboundSource = "::1/128", InboundSourceV6+"/128"
 	}
 	uid := strconv.FormatInt(c.ProxyUID, 10)
 	gid := strconv.FormatInt(c.ProxyGID, 10)
 
-	// Inbound: Envoy's own ports and excluded sources reach their listener
-	// directly, intercepted ports go to the inbound listener, anything
-	// else reaches the application directly.
+	// Inbound: a kubelet's TCP probe, rewritten to a probe port, reaches
+	// the application's port directly, so that it fails when the
+	// application does not accept connections (Envoy would accept them);
+	// Envoy's own ports and excluded sources reach their listener directly,
+	// intercepted ports go to the inbound listener, anything else reaches
+	// the application directly.
+	for _, pp := range c.ProbePorts {
+		p.add(ChainInbound, "inbound-probe", tcpDports([]uint16{pp.Port}), "REDIRECT", "--to-ports", strconv.Itoa(int(pp.Target)))
+	}
 	for _, ports := range chunks(c.ProxyPorts) {
 		p.add(ChainInbound, "inbound-skip-proxy-ports", tcpDports(ports), "RETURN")
 	}
@@ -48,9 +54,14 @@ func planFamily(c Config, f Family) []Rule {
 	p.add(ChainInRedirect, "inbound-redirect", []string{"-p", "tcp"}, "REDIRECT", "--to-ports", strconv.Itoa(int(c.InboundProxyPort)))
 
 	// Outbound, in this order so that nothing loops:
+	// Envoy forwarding an inbound connection to the application (from its
+	// dedicated source address) reaches the application;
 	// Envoy calling the pod's own address on an intercepted port (a
 	// Service or the pod IP that leads back here) reaches the inbound
 	// listener, as a connection from outside would.
+	if len(c.InboundPorts) > 0 {
+		p.add(ChainOutput, "outbound-skip-inbound-source", []string{"-s", inboundSource, "-o", "lo"}, "RETURN")
+	}
 	for _, ports := range chunks(c.InboundPorts) {
 		match := append([]string{"!", "-d", loopback, "-o", "lo"}, tcpDports(ports)...)
 		match = append(match, "-m", "owner", "--uid-owner", uid)

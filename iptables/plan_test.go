@@ -43,7 +43,9 @@ func TestPlanInvariants(t *testing.T) {
 }
 
 // TestPlanOrder pins the ordering that keeps Envoy from looping: in
-// PLANELESS_OUTPUT, Envoy's self-calls go inbound before anything returns,
+// PLANELESS_OUTPUT, Envoy's connections to the application (from its
+// inbound source address) return first, Envoy's self-calls go inbound
+// before anything else returns,
 // the application's local calls return before the proxy-uid return, and
 // the catch-all redirect is last.
 func TestPlanOrder(t *testing.T) {
@@ -56,6 +58,7 @@ func TestPlanOrder(t *testing.T) {
 		}
 	}
 	want := []string{
+		"outbound-skip-inbound-source",
 		"outbound-proxy-self-call",
 		"outbound-skip-local",
 		"outbound-skip-proxy-uid",

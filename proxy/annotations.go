@@ -68,6 +68,9 @@ var Annotations = []Annotation{
 	annotation(Prefix+"exclude-outbound-cidrs", "none",
 		"Destination ranges that outbound connections reach directly.",
 		cidrs(func(s *Spec) *[]netip.Prefix { return &s.ExcludeOutboundCIDRs })),
+	annotation(Prefix+"opaque-ports", joinRanges(DefaultOpaquePorts()),
+		"Ports passed through as TCP without waiting for the client's first bytes: outbound by destination port, inbound for ports without a declared protocol. Server-first protocols (MySQL, SMTP) need it. Added to the defaults.",
+		portRanges(func(s *Spec) *[]PortRange { return &s.OpaquePorts })),
 	annotation(Prefix+"ipv6", "true",
 		"Capture IPv6 as well as IPv4. Set false on nodes booted with IPv6 disabled.",
 		boolean(func(s *Spec) *bool { return &s.IPv6 })),
@@ -142,4 +145,12 @@ func lookupAnnotation(name string) (Annotation, bool) {
 		}
 	}
 	return Annotation{}, false
+}
+
+func joinRanges(ranges []PortRange) string {
+	parts := make([]string, len(ranges))
+	for i, r := range ranges {
+		parts[i] = r.String()
+	}
+	return strings.Join(parts, ", ")
 }

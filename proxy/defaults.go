@@ -15,6 +15,9 @@ type Defaults struct {
 	DrainSeconds  int
 
 	ExcludeOutboundPorts []uint16
+	// OpaquePorts are never sniffed; pods add to them with
+	// planeless.dev/opaque-ports.
+	OpaquePorts []PortRange
 
 	// AccessLogFormat is the access log format of pods without the
 	// access-log annotation.
@@ -38,7 +41,6 @@ func DefaultDefaults() Defaults {
 		Ports: Ports{
 			Inbound:  15006,
 			Outbound: 15001,
-			Admin:    15000,
 			Stats:    15090,
 		},
 		LogLevel:      "warning",
@@ -48,7 +50,22 @@ func DefaultDefaults() Defaults {
 		IPv6:          true,
 		DrainSeconds:  5,
 
+		OpaquePorts:     DefaultOpaquePorts(),
 		AccessLogFormat: AccessLogJSON,
 		Tracing:         Tracing{Provider: TracingOff, SamplingPercent: DefaultTracingSampling},
 	}
+}
+
+// DefaultOpaquePorts are the well-known ports of protocols that must not be
+// sniffed: server-first protocols, where the client waits for the server's
+// greeting (FTP 21, SSH 22, SMTP 25 and 587, POP3 110, IMAP 143, MySQL
+// 3306), and the ports Linkerd and Istio also treat as opaque (DNS 53,
+// Galera 4444, PostgreSQL 5432, Redis 6379, Elasticsearch transport 9300,
+// memcached 11211, MongoDB 27017).
+func DefaultOpaquePorts() []PortRange {
+	var out []PortRange
+	for _, p := range []uint16{21, 22, 25, 53, 110, 143, 587, 3306, 4444, 5432, 6379, 9300, 11211, 27017} {
+		out = append(out, PortRange{p, p})
+	}
+	return out
 }

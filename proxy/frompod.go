@@ -11,11 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 )
 
-// wellKnownTCPPorts are server-first protocols (SMTP, MySQL, PostgreSQL,
-// Redis, memcached, ...) that would stall protocol sniffing: an unnamed
-// containerPort with one of these numbers defaults to tcp instead of auto.
-var wellKnownTCPPorts = []uint16{25, 587, 3306, 4444, 5432, 6379, 9300, 11211}
-
 // FromPod reads the pod's annotations, labels and containers into a Spec.
 // It returns every invalid annotation at once, joined, each as an
 // *InvalidAnnotationError; warnings are soft problems the user should see.
@@ -25,6 +20,7 @@ func FromPod(pod *corev1.Pod, d Defaults) (*Spec, []string, error) {
 		Egress:               d.Egress,
 		IPv6:                 d.IPv6,
 		ExcludeOutboundPorts: slices.Clone(d.ExcludeOutboundPorts),
+		OpaquePorts:          slices.Clone(d.OpaquePorts),
 		Proxy: Sidecar{
 			LogLevel:      d.LogLevel,
 			Concurrency:   0,
@@ -70,6 +66,13 @@ func FromPod(pod *corev1.Pod, d Defaults) (*Spec, []string, error) {
 	if _, set := pod.Annotations[Prefix+"ports"]; !set {
 		s.Inbound = portsFromContainers(pod.Spec.Containers)
 	}
+	// A port nothing declares a protocol for is sniffed, unless it is
+	// opaque: the client of a server-first protocol sends nothing.
+	for i, p := range s.Inbound {
+		if p.Protocol == ProtocolAuto && !p.Declared && InRanges(s.OpaquePorts, p.Number) {
+			s.Inbound[i].Protocol = ProtocolTCP
+		}
+	}
 	s.Inbound = slices.DeleteFunc(s.Inbound, func(p Port) bool {
 		return slices.Contains(s.ExcludeInboundPorts, p.Number)
 	})
@@ -80,6 +83,11 @@ func FromPod(pod *corev1.Pod, d Defaults) (*Spec, []string, error) {
 	if err := checkPod(pod, s); err != nil {
 		return nil, warnings, err
 	}
+	probes, err := tcpProbes(pod, s)
+	if err != nil {
+		return nil, warnings, err
+	}
+	s.Probes = probes
 	return s, warnings, nil
 }
 
@@ -144,7 +152,8 @@ func portsFromContainers(containers []corev1.Container) []Port {
 			if slices.ContainsFunc(ports, func(p Port) bool { return p.Number == n }) {
 				continue
 			}
-			ports = append(ports, Port{Number: n, Protocol: protocolFromName(cp.Name, n)})
+			proto := protocolFromName(cp.Name)
+			ports = append(ports, Port{Number: n, Protocol: proto, Declared: proto != ProtocolAuto})
 		}
 	}
 	slices.SortFunc(ports, func(a, b Port) int { return int(a.Number) - int(b.Number) })
@@ -154,7 +163,7 @@ func portsFromContainers(containers []corev1.Container) []Port {
 // protocolFromName follows the Istio and Kubernetes naming convention:
 // a port named grpc or grpc-web is gRPC, http, http2 or h2c-api is HTTP,
 // tcp-db is TCP. Anything else is sniffed.
-func protocolFromName(name string, number uint16) Protocol {
+func protocolFromName(name string) Protocol {
 	prefix, _, _ := strings.Cut(strings.ToLower(name), "-")
 	switch prefix {
 	case "grpc":
@@ -162,9 +171,6 @@ func protocolFromName(name string, number uint16) Protocol {
 	case "http", "http2", "h2c":
 		return ProtocolHTTP
 	case "tcp", "mysql", "postgres", "postgresql", "redis", "mongo", "mongodb", "memcached", "amqp", "kafka", "smtp":
-		return ProtocolTCP
-	}
-	if name == "" && slices.Contains(wellKnownTCPPorts, number) {
 		return ProtocolTCP
 	}
 	return ProtocolAuto

@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -63,7 +64,7 @@ func TestAnnotationValues(t *testing.T) {
 		"ports with protocols are sorted by number": {
 			key: Prefix + "ports", value: "9090:grpc, 8080:http,7000",
 			check: func(t *testing.T, s *Spec) {
-				want := []Port{{7000, ProtocolAuto}, {8080, ProtocolHTTP}, {9090, ProtocolGRPC}}
+				want := []Port{{7000, ProtocolAuto, false}, {8080, ProtocolHTTP, true}, {9090, ProtocolGRPC, true}}
 				if diff := cmp.Diff(want, s.Inbound); diff != "" {
 					t.Errorf("inbound (-want +got):\n%s", diff)
 				}
@@ -113,6 +114,24 @@ func TestAnnotationValues(t *testing.T) {
 			},
 		},
 		"exclude-outbound-cidrs refuse garbage": {key: Prefix + "exclude-outbound-cidrs", value: "10.0.0.0/33", wantErr: `"10.0.0.0/33" is neither a CIDR nor an IP address`},
+		"opaque-ports add ports and ranges to the defaults, merged": {
+			key: Prefix + "opaque-ports", value: "8000-8010, 8005, 8011,3306",
+			check: func(t *testing.T, s *Spec) {
+				for _, port := range []uint16{3306, 8000, 8005, 8011, 25, 27017} {
+					if !InRanges(s.OpaquePorts, port) {
+						t.Errorf("port %d is not opaque in %v", port, s.OpaquePorts)
+					}
+				}
+				if InRanges(s.OpaquePorts, 8012) || InRanges(s.OpaquePorts, 8080) {
+					t.Errorf("ports 8012 and 8080 are opaque in %v", s.OpaquePorts)
+				}
+				if !slices.Contains(s.OpaquePorts, PortRange{8000, 8011}) {
+					t.Errorf("8000-8010, 8005 and 8011 are not merged into 8000-8011: %v", s.OpaquePorts)
+				}
+			},
+		},
+		"opaque-ports refuse a range that ends before it starts": {key: Prefix + "opaque-ports", value: "9000-8000", wantErr: "range 9000-8000 ends before it starts"},
+		"opaque-ports refuse garbage":                            {key: Prefix + "opaque-ports", value: "mysql", wantErr: `port "mysql" is not a number`},
 		"exclude-outbound-ports are sorted and unique": {
 			key: Prefix + "exclude-outbound-ports", value: "6379,5432,6379",
 			check: func(t *testing.T, s *Spec) {
@@ -273,7 +292,7 @@ func TestFromPod(t *testing.T) {
 				corev1.ContainerPort{Name: "dns", ContainerPort: 53, Protocol: corev1.ProtocolUDP},
 			)),
 			check: func(t *testing.T, s *Spec, _ []string) {
-				want := []Port{{5432, ProtocolTCP}, {7000, ProtocolTCP}, {7001, ProtocolAuto}, {8080, ProtocolHTTP}, {8081, ProtocolHTTP}, {9090, ProtocolGRPC}}
+				want := []Port{{5432, ProtocolTCP, false}, {7000, ProtocolTCP, true}, {7001, ProtocolAuto, false}, {8080, ProtocolHTTP, true}, {8081, ProtocolHTTP, true}, {9090, ProtocolGRPC, true}}
 				if diff := cmp.Diff(want, s.Inbound); diff != "" {
 					t.Errorf("inbound (-want +got):\n%s", diff)
 				}
@@ -282,7 +301,7 @@ func TestFromPod(t *testing.T) {
 		"the ports annotation replaces the container ports": {
 			pod: testPod(withAnnotation(Prefix+"ports", "9000:tcp")),
 			check: func(t *testing.T, s *Spec, _ []string) {
-				if diff := cmp.Diff([]Port{{9000, ProtocolTCP}}, s.Inbound); diff != "" {
+				if diff := cmp.Diff([]Port{{9000, ProtocolTCP, true}}, s.Inbound); diff != "" {
 					t.Errorf("inbound (-want +got):\n%s", diff)
 				}
 			},

@@ -72,6 +72,7 @@ func parsePorts(v string) ([]Port, error) {
 		}
 		p := Port{Number: n, Protocol: ProtocolAuto}
 		if hasProto {
+			p.Declared = true
 			p.Protocol = Protocol(strings.ToLower(strings.TrimSpace(proto)))
 			if !slices.Contains(Protocols, p.Protocol) {
 				return nil, fmt.Errorf("protocol %q of port %d is unknown", proto, n)
@@ -97,6 +98,50 @@ func parsePortList(v string) ([]uint16, error) {
 		ports = append(ports, n)
 	}
 	return mergePorts(nil, ports), nil
+}
+
+// ParsePortRanges parses "3306,8000-8010" into sorted ranges, overlapping
+// or adjacent ranges merged.
+func ParsePortRanges(v string) ([]PortRange, error) {
+	items := splitList(v)
+	if len(items) == 0 {
+		return nil, fmt.Errorf("no port given")
+	}
+	ranges := make([]PortRange, 0, len(items))
+	for _, item := range items {
+		first, last, isRange := strings.Cut(item, "-")
+		lo, err := parsePort(first)
+		if err != nil {
+			return nil, err
+		}
+		hi := lo
+		if isRange {
+			if hi, err = parsePort(last); err != nil {
+				return nil, err
+			}
+			if hi < lo {
+				return nil, fmt.Errorf("range %s ends before it starts", item)
+			}
+		}
+		ranges = append(ranges, PortRange{lo, hi})
+	}
+	return mergeRanges(nil, ranges), nil
+}
+
+// mergeRanges returns a and b sorted, overlapping and adjacent ranges
+// joined.
+func mergeRanges(a, b []PortRange) []PortRange {
+	all := slices.Concat(a, b)
+	slices.SortFunc(all, func(x, y PortRange) int { return int(x.First) - int(y.First) })
+	var out []PortRange
+	for _, r := range all {
+		if n := len(out); n > 0 && int(r.First) <= int(out[n-1].Last)+1 {
+			out[n-1].Last = max(out[n-1].Last, r.Last)
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 func mergePorts(a, b []uint16) []uint16 {

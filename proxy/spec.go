@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"net/netip"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -30,6 +31,9 @@ var Protocols = []Protocol{ProtocolAuto, ProtocolHTTP, ProtocolGRPC, ProtocolTCP
 type Port struct {
 	Number   uint16
 	Protocol Protocol
+	// Declared is true when the protocol was given (in planeless.dev/ports
+	// or by the port's name) rather than left to sniffing.
+	Declared bool
 }
 
 // Spec is everything the bootstrap renderer, the iptables planner and the
@@ -54,9 +58,17 @@ type Spec struct {
 	ExcludeOutboundPorts []uint16
 	// ExcludeOutboundCIDRs are destination ranges never redirected.
 	ExcludeOutboundCIDRs []netip.Prefix
+	// OpaquePorts are passed through as TCP without waiting for the first
+	// bytes: outbound by destination port, inbound for ports whose protocol
+	// nothing declares. Server-first protocols (MySQL, SMTP) need this, or
+	// the sniffing waits for bytes the client never sends.
+	OpaquePorts []PortRange
 
 	// IPv6 adds ip6tables rules and IPv6 listener addresses.
 	IPv6 bool
+
+	// Probes are the intercepted ports that kubelet TCP probes check.
+	Probes []TCPProbe
 
 	// Proxy is how the Envoy container runs and where it listens.
 	Proxy Sidecar
@@ -104,15 +116,14 @@ type Ports struct {
 	Inbound uint16
 	// Outbound receives the redirected outbound connections.
 	Outbound uint16
-	// Admin is Envoy's admin interface, on loopback only.
-	Admin uint16
 	// Stats serves /stats/prometheus and /ready to the pod network.
 	Stats uint16
 }
 
-// All returns the proxy's own ports in a fixed order.
+// All returns the proxy's own TCP ports in a fixed order. (Its admin
+// interface is a Unix socket, on no port.)
 func (p Ports) All() []uint16 {
-	return []uint16{p.Inbound, p.Outbound, p.Admin, p.Stats}
+	return []uint16{p.Inbound, p.Outbound, p.Stats}
 }
 
 // Lookup returns the intercepted inbound port with the given number.
@@ -175,4 +186,29 @@ type Tracing struct {
 	// SamplingPercent is the share of requests that start a trace, 0 to
 	// 100. A request that arrives with a sampling decision keeps it.
 	SamplingPercent float64
+}
+
+// PortRange is the ports First to Last, both included.
+type PortRange struct {
+	First, Last uint16
+}
+
+// Contains reports whether port is in r.
+func (r PortRange) Contains(port uint16) bool { return r.First <= port && port <= r.Last }
+
+func (r PortRange) String() string {
+	if r.First == r.Last {
+		return strconv.Itoa(int(r.First))
+	}
+	return strconv.Itoa(int(r.First)) + "-" + strconv.Itoa(int(r.Last))
+}
+
+// InRanges reports whether port is in one of ranges.
+func InRanges(ranges []PortRange, port uint16) bool {
+	for _, r := range ranges {
+		if r.Contains(port) {
+			return true
+		}
+	}
+	return false
 }

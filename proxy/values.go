@@ -35,6 +35,16 @@ func ports(field func(*Spec) *[]uint16) value {
 	}}
 }
 
+// portRanges adds the listed ports and ranges to the field, so a pod's list
+// extends the operator's defaults instead of replacing them.
+func portRanges(field func(*Spec) *[]PortRange) value {
+	return value{allowed: "comma-separated ports 1-65535 or ranges (8000-8010)", apply: func(s *Spec, v string) error {
+		list, err := ParsePortRanges(v)
+		*field(s) = mergeRanges(*field(s), list)
+		return err
+	}}
+}
+
 func cidrs(field func(*Spec) *[]netip.Prefix) value {
 	return value{allowed: "comma-separated IPv4 or IPv6 CIDRs or addresses", apply: func(s *Spec, v string) error {
 		list, err := parseCIDRList(v)

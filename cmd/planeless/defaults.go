@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -28,6 +29,7 @@ func (f *injectorFlags) bind(fs *pflag.FlagSet) {
 	fs.IntVar(&d.Concurrency, "proxy-concurrency", d.Concurrency, "Envoy worker threads when the pod sets no CPU limit or concurrency")
 	fs.BoolVar(&d.Egress, "egress", d.Egress, "capture outbound traffic by default")
 	fs.BoolVar(&d.IPv6, "ipv6", d.IPv6, "capture IPv6 by default")
+	fs.Var((*portRanges)(&d.OpaquePorts), "opaque-ports", "ports and ranges passed through as TCP without sniffing (server-first protocols); pods add to them with planeless.dev/opaque-ports")
 	fs.IntVar(&d.DrainSeconds, "drain-seconds", d.DrainSeconds, "default drain time of Envoy on shutdown")
 	fs.StringVar((*string)(&d.AccessLogFormat), "access-log", string(d.AccessLogFormat), "access log format of pods without planeless.dev/access-log: json, text or off")
 	fs.StringVar((*string)(&d.Tracing.Provider), "tracing", string(d.Tracing.Provider), "tracing of pods without planeless.dev/tracing: off, zipkin or otlp")
@@ -35,7 +37,6 @@ func (f *injectorFlags) bind(fs *pflag.FlagSet) {
 	fs.Float64Var(&d.Tracing.SamplingPercent, "tracing-sampling", d.Tracing.SamplingPercent, "percent of requests that start a trace")
 	fs.Uint16Var(&d.Ports.Inbound, "proxy-inbound-port", d.Ports.Inbound, "port of Envoy's inbound listener")
 	fs.Uint16Var(&d.Ports.Outbound, "proxy-outbound-port", d.Ports.Outbound, "port of Envoy's outbound listener")
-	fs.Uint16Var(&d.Ports.Admin, "proxy-admin-port", d.Ports.Admin, "port of Envoy's admin interface (loopback only)")
 	fs.Uint16Var(&d.Ports.Stats, "proxy-stats-port", d.Ports.Stats, "port of Envoy's stats listener (/stats/prometheus, /ready)")
 }
 
@@ -52,3 +53,25 @@ func (f *injectorFlags) injector() (*inject.Injector, error) {
 	}
 	return &inject.Injector{Defaults: f.defaults, Templates: set}, nil
 }
+
+// portRanges is a flag holding comma-separated ports and ranges.
+type portRanges []proxy.PortRange
+
+func (r *portRanges) String() string {
+	parts := make([]string, len(*r))
+	for i, pr := range *r {
+		parts[i] = pr.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (r *portRanges) Set(v string) error {
+	ranges, err := proxy.ParsePortRanges(v)
+	if err != nil {
+		return err
+	}
+	*r = ranges
+	return nil
+}
+
+func (r *portRanges) Type() string { return "ports" }
