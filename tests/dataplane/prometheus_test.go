@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -24,7 +25,7 @@ func TestPrometheusScrapesTheSidecars(t *testing.T) {
 	t.Parallel()
 	s := startShop(t)
 	canary := harness.Inject(t, filepath.Join("testdata", "canary.yaml"))[0]
-	s.h.Start(t, canary, harness.PodOptions{Apps: map[string][]string{"web": {"rest", "-listen", ":8080", "-name", "server-v2"}}})
+	v2 := s.h.Start(t, canary, harness.PodOptions{Apps: map[string][]string{"web": {"rest", "-listen", ":8080", "-name", "server-v2"}}})
 	prom := s.h.StartPrometheus(t, s.h.Pods())
 
 	send := func(t *testing.T, n int, url string, status int) {
@@ -103,7 +104,11 @@ func TestPrometheusScrapesTheSidecars(t *testing.T) {
 		"requests sent by the client, per destination": {
 			query: `sum by (envoy_cluster_name) (envoy_cluster_upstream_rq_total{app="client", envoy_cluster_name=~"DFPCluster.*"})`,
 			key:   func(r harness.Result) string { return r.Labels["envoy_cluster_name"] },
-			want:  map[string]float64{"DFPCluster_server_8080": 8, "DFPCluster_server-v2_8080": 4, "DFPCluster_server_9090": 2},
+			want: map[string]float64{
+				fmt.Sprintf("DFPCluster_%s_8080", s.server.IP): 8,
+				fmt.Sprintf("DFPCluster_%s_8080", v2.IP):       4,
+				fmt.Sprintf("DFPCluster_%s_9090", s.server.IP): 2,
+			},
 		},
 	}
 	for name, tc := range tests {

@@ -1,6 +1,7 @@
 package dataplane
 
 import (
+	"fmt"
 	"testing"
 )
 
@@ -54,13 +55,15 @@ func TestStatsCountExactlyTheRequestsSent(t *testing.T) {
 			before: clientBefore, after: clientAfter, name: downstreamRqTotal,
 			match: map[string]string{"envoy_http_conn_manager_prefix": "outbound_http"}, want: restOK + restFailed + grpcCalls,
 		},
-		"the client counts the REST requests under their destination server:8080": {
+		// One cluster per destination the app dialled, named by its
+		// address: the server's IP, not the Host header.
+		"the client counts the REST requests under their destination, the server's IP and port 8080": {
 			before: clientBefore, after: clientAfter, name: upstreamRqTotal,
-			match: cluster("DFPCluster_server_8080"), want: restOK + restFailed,
+			match: cluster(fmt.Sprintf("DFPCluster_%s_8080", s.server.IP)), want: restOK + restFailed,
 		},
-		"the client counts the gRPC calls under their destination server:9090": {
+		"the client counts the gRPC calls under their destination, the server's IP and port 9090": {
 			before: clientBefore, after: clientAfter, name: upstreamRqTotal,
-			match: cluster("DFPCluster_server_9090"), want: grpcCalls,
+			match: cluster(fmt.Sprintf("DFPCluster_%s_9090", s.server.IP)), want: grpcCalls,
 		},
 	}
 	for name, tc := range tests {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"sigs.k8s.io/yaml"
+	corev1 "k8s.io/api/core/v1"
 )
 
 // StartEnvoy starts the proxy container's command as the proxy's UID, with
@@ -25,7 +25,11 @@ func (p *Pod) StartEnvoy(t T) {
 	if err != nil {
 		t.Fatalf("pod %s: %v", p.Name, err)
 	}
-	proc, err := startProcess(p.dir, p.NS, "envoy", p.ProxyUID, p.ProxyGID, true, p.envList(p.proxy), argv...)
+	volumes, err := p.emptyDirs(p.proxy)
+	if err != nil {
+		t.Fatalf("pod %s: %v", p.Name, err)
+	}
+	proc, err := startProcess(p.dir, p.NS, "envoy", p.ProxyUID, p.ProxyGID, container{privateShm: true, volumes: volumes}, p.envList(p.proxy), argv...)
 	if err != nil {
 		t.Fatalf("pod %s: %v", p.Name, err)
 	}
@@ -85,23 +89,30 @@ func (p *Pod) EnvoyStderr(t T) string {
 // Bootstrap is the bootstrap Envoy runs with: the pod's annotation.
 func (p *Pod) Bootstrap() string { return p.Object.Annotations[BootstrapAnnotation] }
 
-// AdminPort is the admin port the bootstrap sets (loopback only).
-func (p *Pod) AdminPort(t T) int {
-	t.Helper()
-	var b struct {
-		Admin struct {
-			Address struct {
-				SocketAddress struct {
-					PortValue int `json:"port_value"`
-				} `json:"socket_address"`
-			} `json:"address"`
-		} `json:"admin"`
+// emptyDirs returns the emptyDir volumes c mounts, each a folder of the
+// pod (pod folder/volumes/<name>, writable by anyone, as the kubelet makes
+// them) mapped to its mount path.
+func (p *Pod) emptyDirs(c *corev1.Container) (map[string]string, error) {
+	volumes := map[string]string{}
+	for _, m := range c.VolumeMounts {
+		i := slices.IndexFunc(p.Object.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == m.Name })
+		if i < 0 || p.Object.Spec.Volumes[i].EmptyDir == nil {
+			continue
+		}
+		dir := p.VolumeDir(m.Name)
+		if err := os.MkdirAll(dir, 0o777); err != nil {
+			return nil, fmt.Errorf("creating volume %s: %w", m.Name, err)
+		}
+		if err := os.Chmod(dir, 0o777); err != nil {
+			return nil, fmt.Errorf("opening volume %s: %w", m.Name, err)
+		}
+		volumes[dir] = m.MountPath
 	}
-	if err := yaml.Unmarshal([]byte(p.Bootstrap()), &b); err != nil {
-		t.Fatalf("reading the bootstrap: %v", err)
-	}
-	return b.Admin.Address.SocketAddress.PortValue
+	return volumes, nil
 }
+
+// VolumeDir is the folder that holds the pod's emptyDir volume name.
+func (p *Pod) VolumeDir(name string) string { return filepath.Join(p.dir, "volumes", name) }
 
 func (p *Pod) statsAddr() string { return fmt.Sprintf("%s:%d", p.IP, p.StatsPort) }
 

@@ -4,8 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/planeless/planeless/tests/apps/echo"
 )
@@ -80,16 +85,73 @@ func (p *Pod) TCP(t T, addr, msg string) (string, error) {
 	return p.Exec(t.Context(), p.AppUID, "testapp", "tcp-call", "-addr", addr, "-msg", msg)
 }
 
-// Admin GETs path from Envoy's admin interface, from inside the pod as
-// the proxy's UID (the admin listens on loopback only).
+// Admin GETs path from Envoy's admin interface and fails the test unless
+// it answers 200.
 func (p *Pod) Admin(t T, path string) string {
 	t.Helper()
-	url := fmt.Sprintf("http://127.0.0.1:%d%s", p.AdminPort(t), path)
-	r := p.GetAs(t, p.ProxyUID, url)
-	if r.Error != "" || r.Status != 200 {
-		t.Fatalf("pod %s: admin %s: status %d %s", p.Name, path, r.Status, r.Error)
+	code, body := p.AdminRequest(t, http.MethodGet, path)
+	if code != http.StatusOK {
+		t.Fatalf("pod %s: admin %s: status %d %s", p.Name, path, code, body)
 	}
-	return r.Body
+	return body
+}
+
+// AdminRequest sends method path to Envoy's admin interface through its
+// Unix socket, found where the proxy container mounts the volume that
+// holds it, as root (like `kubectl exec` into the proxy).
+func (p *Pod) AdminRequest(t T, method, path string) (int, string) {
+	t.Helper()
+	socket, err := p.AdminSocket()
+	if err != nil {
+		t.Fatalf("pod %s: %v", p.Name, err)
+	}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+		},
+	}}
+	req, err := http.NewRequestWithContext(t.Context(), method, "http://admin"+path, nil)
+	if err != nil {
+		t.Fatalf("pod %s: %v", p.Name, err)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("pod %s: admin %s %s: %v", p.Name, method, path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("pod %s: admin %s %s: %v", p.Name, method, path, err)
+	}
+	return resp.StatusCode, string(body)
+}
+
+// AdminSocket is the path, on this machine, of Envoy's admin socket: the
+// bootstrap's admin pipe, in the pod folder of the volume the proxy
+// container mounts there.
+func (p *Pod) AdminSocket() (string, error) {
+	var b struct {
+		Admin struct {
+			Address struct {
+				Pipe struct {
+					Path string `json:"path"`
+				} `json:"pipe"`
+			} `json:"address"`
+		} `json:"admin"`
+	}
+	if err := json.Unmarshal([]byte(p.Bootstrap()), &b); err != nil {
+		return "", fmt.Errorf("reading the bootstrap: %w", err)
+	}
+	path := b.Admin.Address.Pipe.Path
+	if path == "" {
+		return "", fmt.Errorf("the bootstrap's admin interface is not a Unix socket")
+	}
+	for _, m := range p.proxy.VolumeMounts {
+		if rel, err := filepath.Rel(m.MountPath, path); err == nil && !strings.HasPrefix(rel, "..") {
+			return filepath.Join(p.VolumeDir(m.Name), rel), nil
+		}
+	}
+	return "", fmt.Errorf("no volume of the proxy container holds its admin socket %s", path)
 }
 
 // Rules returns the pod's iptables and ip6tables rules (nft and legacy),

@@ -221,7 +221,7 @@ func (p *Pod) RunInit(ctx context.Context) (string, error) {
 
 func (p *Pod) startApp(ctx context.Context, c corev1.Container, args []string) error {
 	uid, gid := userOf(p.Object, &c, DefaultAppUID)
-	proc, err := startProcess(p.dir, p.NS, "app-"+c.Name, uid, gid, false, p.envList(&c), slices.Concat([]string{p.h.testapp}, args)...)
+	proc, err := startProcess(p.dir, p.NS, "app-"+c.Name, uid, gid, container{}, p.envList(&c), slices.Concat([]string{p.h.testapp}, args)...)
 	if err != nil {
 		return err
 	}
@@ -251,6 +251,31 @@ func (p *Pod) startApp(ctx context.Context, c corev1.Container, args []string) e
 	}
 }
 
+// StopApp kills the application container named name, as a crash would.
+func (p *Pod) StopApp(t T, name string) {
+	t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, a := range p.apps {
+		if a.name == "app-"+name {
+			a.kill()
+			return
+		}
+	}
+	t.Fatalf("pod %s has no app container %s", p.Name, name)
+}
+
+// Listening lists the TCP ports something listens on in the pod, on any
+// address.
+func (p *Pod) Listening(t T) []int {
+	t.Helper()
+	ports, err := p.listening(t.Context())
+	if err != nil {
+		t.Fatalf("pod %s: listing listening ports: %v", p.Name, err)
+	}
+	return ports
+}
+
 // listening lists the TCP ports something listens on in the namespace.
 func (p *Pod) listening(ctx context.Context) ([]int, error) {
 	out, err := run(ctx, "ip", "netns", "exec", p.NS, "ss", "-ltnH")
@@ -264,7 +289,7 @@ func (p *Pod) listening(ctx context.Context) ([]int, error) {
 			continue
 		}
 		i := strings.LastIndex(f[3], ":")
-		if n, err := strconv.Atoi(f[3][i+1:]); err == nil {
+		if n, err := strconv.Atoi(f[3][i+1:]); err == nil && !slices.Contains(ports, n) {
 			ports = append(ports, n)
 		}
 	}

@@ -3,9 +3,11 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,12 +31,30 @@ type process struct {
 // two Envoys on one host would otherwise fight over their hot-restart
 // shared memory. `ip netns exec` already runs it in its own mount
 // namespace, so the mount stays private.
-const shmWrapper = `mount -t tmpfs -o mode=1777 shm /dev/shm && exec "$@"`
+const shmWrapper = `mount -t tmpfs -o mode=1777 shm /dev/shm`
 
-func startProcess(dir, ns, name string, uid, gid int64, privateShm bool, env []string, argv ...string) (*process, error) {
+// bindMount mounts a folder of the pod over a path, in the program's own
+// mount namespace: a container's emptyDir volume.
+const bindMount = ` && mkdir -p %[2]q && mount --bind %[1]q %[2]q`
+
+// container is what a process sees besides the pod's network: a private
+// /dev/shm, and volumes (pod folder -> mount path).
+type container struct {
+	privateShm bool
+	volumes    map[string]string
+}
+
+func startProcess(dir, ns, name string, uid, gid int64, c container, env []string, argv ...string) (*process, error) {
 	args := []string{"netns", "exec", ns}
-	if privateShm {
-		args = append(args, "sh", "-c", shmWrapper, name)
+	if c.privateShm || len(c.volumes) > 0 {
+		script := shmWrapper
+		if !c.privateShm {
+			script = "true"
+		}
+		for _, from := range slices.Sorted(maps.Keys(c.volumes)) {
+			script += fmt.Sprintf(bindMount, from, c.volumes[from])
+		}
+		args = append(args, "sh", "-c", script+` && exec "$@"`, name)
 	}
 	args = append(args, "setpriv")
 	args = append(args, credentials(uid, gid, argv...)...)

@@ -90,7 +90,7 @@ func (h *Harness) StartPrometheus(t T, pods []*Pod) *Prometheus {
 	if err := os.WriteFile(configFile, config, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	proc, err := startProcess(pod.dir, pod.NS, "prometheus", 0, 0, false, nil, bin,
+	proc, err := startProcess(pod.dir, pod.NS, "prometheus", 0, 0, container{}, nil, bin,
 		"--config.file="+configFile,
 		"--storage.tsdb.path="+filepath.Join(pod.dir, "data"),
 		"--web.listen-address=:9090",

@@ -26,6 +26,7 @@ func runREST(args []string) error {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/call", func(w http.ResponseWriter, r *http.Request) { call(w, r, *copyTrace) })
+	mux.HandleFunc("/stream", stream)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { echoRequest(w, r, *name) })
 	var handler http.Handler = mux
 	protocols := new(http.Protocols)
@@ -46,12 +47,53 @@ func runREST(args []string) error {
 	return srv.ListenAndServe()
 }
 
+// stream sends ?chunks=N lines (default 4), one every ?interval=D (default
+// 5s), flushing each: a slow download, or with ?sse=1 server-sent events.
+func stream(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	chunks, err := strconv.Atoi(q.Get("chunks"))
+	if err != nil || chunks < 1 || chunks > 1000 {
+		chunks = 4
+	}
+	interval, err := time.ParseDuration(q.Get("interval"))
+	if err != nil || interval < 0 || interval > time.Minute {
+		interval = 5 * time.Second
+	}
+	format := "chunk %d\n"
+	w.Header().Set("Content-Type", "text/plain")
+	if q.Get("sse") != "" {
+		format = "data: event %d\n\n"
+		w.Header().Set("Content-Type", "text/event-stream")
+	}
+	flusher, _ := w.(http.Flusher)
+	for i := 1; i <= chunks; i++ {
+		if i > 1 {
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(interval):
+			}
+		}
+		fmt.Fprintf(w, format, i)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+}
+
 // echoRequest replies with what it received; ?status=N sets the reply's
-// status code, ?delay=D (a Go duration) delays it.
+// status code, ?delay=D (a Go duration) delays it, ?header=K:V adds a
+// response header.
 func echoRequest(w http.ResponseWriter, r *http.Request, name string) {
 	body, _ := io.ReadAll(r.Body)
 	if d, err := time.ParseDuration(r.URL.Query().Get("delay")); err == nil && d > 0 && d < time.Minute {
 		time.Sleep(d)
+	}
+	// ?header=K:V sets a response header (repeatable).
+	for _, kv := range r.URL.Query()["header"] {
+		if k, v, ok := strings.Cut(kv, ":"); ok {
+			w.Header().Add(strings.TrimSpace(k), strings.TrimSpace(v))
+		}
 	}
 	status := http.StatusOK
 	if s := r.URL.Query().Get("status"); s != "" {
@@ -106,6 +148,11 @@ func do(ctx context.Context, method, url, body string, headers http.Header) (ech
 		return echo.Response{}, fmt.Errorf("building request: %w", err)
 	}
 	for k, vs := range headers {
+		if http.CanonicalHeaderKey(k) == "Host" {
+			// Go sends req.Host, never a Host in the header map.
+			req.Host = vs[0]
+			continue
+		}
 		req.Header[k] = vs
 	}
 	resp, err := client.Do(req)

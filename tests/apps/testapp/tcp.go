@@ -44,6 +44,7 @@ func runTCPCall(args []string) error {
 	addr := fs.String("addr", "", "host:port")
 	msg := fs.String("msg", "hello", "bytes to send")
 	banner := fs.Bool("banner", false, "read the server's first line before sending")
+	timeBanner := fs.Bool("time-banner", false, "with -banner, print first how many milliseconds the banner took from the connect, on a line of its own")
 	halfClose := fs.Bool("half-close", false, "half-close after sending and read until EOF, instead of reading len(msg) bytes back")
 	_ = fs.Parse(args)
 
@@ -51,6 +52,7 @@ func runTCPCall(args []string) error {
 	if err != nil {
 		return fmt.Errorf("dialing %s: %w", *addr, err)
 	}
+	connected := time.Now()
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	r := bufio.NewReader(c)
@@ -58,6 +60,9 @@ func runTCPCall(args []string) error {
 		line, err := r.ReadString('\n')
 		if err != nil {
 			return fmt.Errorf("reading the banner: %w", err)
+		}
+		if *timeBanner {
+			fmt.Println(time.Since(connected).Milliseconds())
 		}
 		fmt.Print(line)
 	}
