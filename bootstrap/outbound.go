@@ -24,6 +24,9 @@ const (
 	// application dialled (named DFPCluster:<ip>:<port>), so every
 	// destination gets its own upstream stats.
 	outboundHTTPCluster = "outbound|http"
+	// outboundHTTP6Cluster connects HTTP to IPv6 destinations to the
+	// address the application dialled.
+	outboundHTTP6Cluster = "outbound|http6"
 	// outboundPassthroughCluster connects non-HTTP traffic to the address
 	// the application dialled.
 	outboundPassthroughCluster = "outbound|passthrough"
@@ -65,20 +68,25 @@ func (p *packer) outboundListener(s *proxy.Spec) *listenerv3.Listener {
 	if !s.Egress {
 		return nil
 	}
-	statPrefix := string(outbound) + "_http"
-	routes := anyHost(statPrefix, grpcRoute(outboundHTTPCluster), restRoute(outboundHTTPCluster))
+	chains := append(p.selfChains(s), p.outboundHTTPChain(s, outboundHTTPCluster, nil,
+		p.pinToOriginalDestination(), p.boundedNames(s), p.forwardProxy()))
+	if s.IPv6 {
+		// Envoy 1.40's forward proxy cannot be pinned to an IPv6 address:
+		// its filter and its cluster name the sub-cluster of fd00::1 port
+		// 80 differently (the cluster reads "fd00::1" as host fd00: port
+		// 1), and the request fails with 503 (TestIPv6TrafficThroughBoth-
+		// Sidecars). IPv6 destinations go to an original-destination
+		// cluster instead: the same dialled address, the same request
+		// metrics, but no per-destination cluster stats.
+		chains = append(chains, p.outboundHTTPChain(s, outboundHTTP6Cluster, []*corev3.CidrRange{anyIPv6}, p.boundedNames(s)))
+	}
 	l := &listenerv3.Listener{
 		Name:                             outboundListenerName,
 		TrafficDirection:                 corev3.TrafficDirection_OUTBOUND,
 		ListenerFilters:                  []*listenerv3.ListenerFilter{p.originalDst(), p.httpInspector(inPortRanges(s.OpaquePorts))},
 		ListenerFiltersTimeout:           durationpb.New(sniffTimeout),
 		ContinueOnListenerFiltersTimeout: true,
-		FilterChains: append(p.selfChains(s), &listenerv3.FilterChain{
-			Name:             outboundHTTPCluster,
-			FilterChainMatch: &listenerv3.FilterChainMatch{ApplicationProtocols: httpProtocols},
-			Filters: []*listenerv3.Filter{p.httpConnectionManager(s, outbound, statPrefix, routes,
-				p.pinToOriginalDestination(), p.boundedNames(s), p.forwardProxy())},
-		}),
+		FilterChains:                     chains,
 		DefaultFilterChain: &listenerv3.FilterChain{
 			Name:    outboundPassthroughCluster,
 			Filters: []*listenerv3.Filter{p.tcpProxy(string(outbound)+"_passthrough", outboundPassthroughCluster)},
@@ -87,6 +95,20 @@ func (p *packer) outboundListener(s *proxy.Spec) *listenerv3.Listener {
 	bind(l, s.IPv6, loopbackV4, loopbackV6, s.Proxy.Ports.Outbound)
 	return l
 }
+
+// outboundHTTPChain proxies the HTTP requests to the destinations in
+// ranges (all when empty) to cluster, through filters.
+func (p *packer) outboundHTTPChain(s *proxy.Spec, cluster string, ranges []*corev3.CidrRange, filters ...*hcmv3.HttpFilter) *listenerv3.FilterChain {
+	statPrefix := string(outbound) + "_http"
+	routes := anyHost(statPrefix, grpcRoute(cluster), restRoute(cluster))
+	return &listenerv3.FilterChain{
+		Name:             cluster,
+		FilterChainMatch: &listenerv3.FilterChainMatch{PrefixRanges: ranges, ApplicationProtocols: httpProtocols},
+		Filters:          []*listenerv3.Filter{p.httpConnectionManager(s, outbound, statPrefix, routes, filters...)},
+	}
+}
+
+var anyIPv6 = &corev3.CidrRange{AddressPrefix: "::", PrefixLen: wrapperspb.UInt32(0)}
 
 // pinToOriginalDestination puts the address and port the application
 // dialled (restored by the original_dst listener filter) where the forward
@@ -161,5 +183,11 @@ func (p *packer) outboundClusters(s *proxy.Spec) []*clusterv3.Cluster {
 		CircuitBreakers:               unlimited(),
 		TypedExtensionProtocolOptions: p.protocolOptions(upstreamAsDownstream),
 	}
-	return []*clusterv3.Cluster{dfp, passthroughCluster(outboundPassthroughCluster), blackHoleCluster()}
+	clusters := []*clusterv3.Cluster{dfp, passthroughCluster(outboundPassthroughCluster), blackHoleCluster()}
+	if s.IPv6 {
+		http6 := passthroughCluster(outboundHTTP6Cluster)
+		http6.TypedExtensionProtocolOptions = p.protocolOptions(upstreamAsDownstream)
+		clusters = append(clusters, http6)
+	}
+	return clusters
 }

@@ -357,6 +357,32 @@ func TestOutboundProxiesHTTPAndPassesTheRestThrough(t *testing.T) {
 	if pt := cluster(b, "outbound|passthrough"); pt.GetType() != clusterv3.Cluster_ORIGINAL_DST || pt.GetLbPolicy() != clusterv3.Cluster_CLUSTER_PROVIDED {
 		t.Errorf("passthrough cluster: type %s, lb_policy %s", pt.GetType(), pt.GetLbPolicy())
 	}
+	if cluster(b, "outbound|http6") != nil {
+		t.Errorf("a pod without IPv6 got an IPv6 HTTP cluster")
+	}
+
+	t.Run("with IPv6, HTTP to IPv6 destinations goes to the address dialled, without the forward proxy", func(t *testing.T) {
+		s := *s
+		s.IPv6 = true
+		b := build(t, &s)
+		chains := listener(b, "outbound").GetFilterChains()
+		last := chains[len(chains)-1]
+		if r := last.GetFilterChainMatch().GetPrefixRanges(); len(r) != 1 || r[0].GetAddressPrefix() != "::" || r[0].GetPrefixLen().GetValue() != 0 {
+			t.Errorf("chain %s matches %v, want ::/0", last.GetName(), r)
+		}
+		want := chainShape{
+			Name: "outbound|http6", Protocols: []string{"http/1.1", "h2c"},
+			HTTPFilters: []string{"envoy.filters.http.lua", grpcStats, router}, AccessLogged: true,
+			Routes: []routeShape{{GRPCOnly: true, Cluster: "outbound|http6"}, {Cluster: "outbound|http6"}},
+		}
+		if diff := cmp.Diff(want, shapeOf(t, last)); diff != "" {
+			t.Errorf("IPv6 HTTP chain (-want +got):\n%s", diff)
+		}
+		c := cluster(b, "outbound|http6")
+		if c.GetType() != clusterv3.Cluster_ORIGINAL_DST || upstreamProtocol(t, c) != "as downstream" {
+			t.Errorf("cluster outbound|http6: type %s, protocol %s; want ORIGINAL_DST speaking the downstream's protocol", c.GetType(), upstreamProtocol(t, c))
+		}
+	})
 }
 
 func TestEgressOffLeavesNoOutboundListenerOrClusters(t *testing.T) {

@@ -43,6 +43,13 @@ func TestTheDialledDestinationWins(t *testing.T) {
 		}
 	})
 
+	t.Run("over IPv6, a Host naming the admin is answered by the dialled server", func(t *testing.T) {
+		got := seenBy(t, a.client.Get(t, "http://["+a.server.IP6.String()+"]:8080/config_dump", "Host: [::1]:15000"))
+		if got.Server != "server" {
+			t.Errorf("answered by %q, want server", got.Server)
+		}
+	})
+
 	t.Run("a Host naming another pod is answered by the dialled one", func(t *testing.T) {
 		got := seenBy(t, a.client.Get(t, "http://server:8080/whoami", "Host: gateway:8080"))
 		if got.Server != "server" {

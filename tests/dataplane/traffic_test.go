@@ -115,3 +115,36 @@ func TestGRPCStreamOutlivesTheDefaultRouteTimeout(t *testing.T) {
 		})
 	}
 }
+
+// TestIPv6TrafficThroughBothSidecars calls the server at its IPv6 address:
+// ip6tables redirects both ways, the client's forward proxy is pinned to
+// the dialled IPv6 address, and the server's Envoy reaches the app from
+// ::6 at the pod's own IPv6 address.
+func TestIPv6TrafficThroughBothSidecars(t *testing.T) {
+	t.Parallel()
+	s := startShop(t)
+	server := "[" + s.server.IP6.String() + "]"
+
+	t.Run("a REST request reaches the server app and the client pod's address is forwarded", func(t *testing.T) {
+		before := s.client.Stats(t).Sum(downstreamRqTotal, map[string]string{"envoy_http_conn_manager_prefix": "outbound_http"})
+		r := s.client.Get(t, "http://"+server+":8080/v6")
+		if r.Status != 200 {
+			t.Fatalf("status %d %s, want 200", r.Status, r.Error)
+		}
+		var got echo.Request
+		if err := json.Unmarshal([]byte(r.Body), &got); err != nil {
+			t.Fatalf("decoding %q: %v", r.Body, err)
+		}
+		if got.Server != "server" || got.Headers.Get("X-Forwarded-For") != s.client.IP6.String() {
+			t.Errorf("answered by %q with X-Forwarded-For %q, want server and %s", got.Server, got.Headers.Get("X-Forwarded-For"), s.client.IP6)
+		}
+		if n := s.client.Stats(t).Sum(downstreamRqTotal, map[string]string{"envoy_http_conn_manager_prefix": "outbound_http"}) - before; n != 1 {
+			t.Errorf("the client's outbound listener saw %v requests, want 1: the request did not go through the sidecar", n)
+		}
+	})
+	t.Run("a gRPC call reaches the server app", func(t *testing.T) {
+		if r := s.client.GRPC(t, "-target", server+":9090", "-payload", "v6"); r.Code != "OK" || r.Received == nil || r.Received.Payload != "v6" {
+			t.Errorf("gRPC call: %s %s", r.Code, r.Message)
+		}
+	})
+}

@@ -17,11 +17,12 @@ import (
 // (bridge plh<n>, namespaces plh<n>-<pod>, /etc/netns/plh<n>-<pod>) and
 // removed when the test ends, pass or fail.
 type Harness struct {
-	octet   int
-	prefix  string
-	bridge  string
-	gateway netip.Addr
-	dir     string
+	octet    int
+	prefix   string
+	bridge   string
+	gateway  netip.Addr
+	gateway6 netip.Addr
+	dir      string
 
 	testapp   string
 	planeless string
@@ -48,6 +49,8 @@ func New(t T) *Harness {
 		octet:   octet,
 		prefix:  fmt.Sprintf("plh%d", octet),
 		gateway: netip.AddrFrom4([4]byte{10, 213, byte(octet), 1}),
+		// Pods are dual-stack: fd00:213:<n>::<k>/64 beside 10.213.<n>.<k>.
+		gateway6: ipv6Of(octet, 1),
 		nextIP:  2,
 		testapp: testapp,
 	}
@@ -68,6 +71,7 @@ func New(t T) *Harness {
 	for _, args := range [][]string{
 		{"link", "add", h.bridge, "type", "bridge"},
 		{"addr", "add", h.gateway.String() + "/24", "dev", h.bridge},
+		{"-6", "addr", "add", h.gateway6.String() + "/64", "dev", h.bridge, "nodad"},
 		{"link", "set", h.bridge, "up"},
 	} {
 		if err := ip(ctx, args...); err != nil {
@@ -75,6 +79,11 @@ func New(t T) *Harness {
 		}
 	}
 	return h
+}
+
+// ipv6Of is the IPv6 address of host k of harness n.
+func ipv6Of(n, k int) netip.Addr {
+	return netip.AddrFrom16([16]byte{0: 0xfd, 2: 0x02, 3: 0x13, 5: byte(n), 15: byte(k)})
 }
 
 // Dir is a folder every pod's users can read, removed at the end.

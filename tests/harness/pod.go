@@ -46,6 +46,8 @@ type Pod struct {
 	// NS is the network namespace (`ip netns exec <NS> ...`).
 	NS string
 	IP netip.Addr
+	// IP6 is the pod's IPv6 address; names resolve to IP only.
+	IP6 netip.Addr
 	// Object is the pod as planeless produced it.
 	Object *corev1.Pod
 
@@ -170,6 +172,7 @@ func (h *Harness) newPod(pod *corev1.Pod, opts PodOptions) (*Pod, error) {
 		return nil, fmt.Errorf("the harness subnet is full")
 	}
 	p.IP = netip.AddrFrom4([4]byte{10, 213, byte(h.octet), byte(h.nextIP)})
+	p.IP6 = ipv6Of(h.octet, h.nextIP)
 	h.nextIP++
 	p.dir = filepath.Join(h.dir, p.Name)
 	if err := os.MkdirAll(p.dir, 0o755); err != nil {
@@ -190,6 +193,8 @@ func (h *Harness) createNetns(ctx context.Context, p *Pod) error {
 		{"-n", p.NS, "addr", "add", p.IP.String() + "/24", "dev", "eth0"},
 		{"-n", p.NS, "link", "set", "eth0", "up"},
 		{"-n", p.NS, "route", "add", "default", "via", h.gateway.String()},
+		{"-n", p.NS, "-6", "addr", "add", p.IP6.String() + "/64", "dev", "eth0", "nodad"},
+		{"-n", p.NS, "-6", "route", "add", "default", "via", h.gateway6.String()},
 	} {
 		if err := ip(ctx, args...); err != nil {
 			return fmt.Errorf("creating the network namespace: %w", err)
