@@ -51,8 +51,8 @@ func New(t T) *Harness {
 		gateway: netip.AddrFrom4([4]byte{10, 213, byte(octet), 1}),
 		// Pods are dual-stack: fd00:213:<n>::<k>/64 beside 10.213.<n>.<k>.
 		gateway6: ipv6Of(octet, 1),
-		nextIP:  2,
-		testapp: testapp,
+		nextIP:   2,
+		testapp:  testapp,
 	}
 	h.bridge = h.prefix
 	t.Cleanup(func() { h.close(t) })
