@@ -44,3 +44,17 @@ func Injected(pod *corev1.Pod) bool {
 	}
 	return false
 }
+
+// StatusOf returns what the injector recorded in the pod's status
+// annotation.
+func StatusOf(pod *corev1.Pod) (Status, error) {
+	var s Status
+	v, ok := pod.Annotations[proxy.AnnotationStatus]
+	if !ok {
+		return s, fmt.Errorf("pod has no %s annotation", proxy.AnnotationStatus)
+	}
+	if err := json.Unmarshal([]byte(v), &s); err != nil {
+		return s, fmt.Errorf("reading annotation %s: %w", proxy.AnnotationStatus, err)
+	}
+	return s, nil
+}

@@ -189,6 +189,12 @@ func TestInboundReachesTheAppAsWithoutASidecar(t *testing.T) {
 			t.Errorf("X-Forwarded-For %q, want 10.9.9.9 then %s", got.Headers.Get("X-Forwarded-For"), a.outsider.IP)
 		}
 	})
+	t.Run("a caller cannot set the server proxy's route timeout with Envoy's control headers", func(t *testing.T) {
+		r := a.outsider.Get(t, "http://server:8080/slow?delay=300ms", "x-envoy-upstream-rq-timeout-ms: 1", "x-envoy-expected-rq-timeout-ms: 1")
+		if got := seenBy(t, r); got.Headers.Get("X-Envoy-Upstream-Rq-Timeout-Ms") != "" {
+			t.Errorf("the app received the caller's x-envoy-upstream-rq-timeout-ms")
+		}
+	})
 	t.Run("the access log records the real client next to the identity it claims", func(t *testing.T) {
 		seenBy(t, a.outsider.Get(t, "http://server:8080/claims", "x-planeless-workload: admin.kube-system", "X-Forwarded-For: 10.9.9.9"))
 		l := logLine(t, a.server, func(l map[string]any) bool { return l["direction"] == "inbound" && l["path"] == "/claims" })
