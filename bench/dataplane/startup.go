@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/planeless/planeless/bench/envoyquickly"
+	"github.com/planeless/planeless/bootstrap"
 	"github.com/planeless/planeless/tests/harness"
 )
 
@@ -53,8 +54,18 @@ func (b *Bench) MeasureStartup(t testing.TB, runs int) (Startup, error) {
 	if err != nil {
 		return Startup{}, err
 	}
-	bootstrap := filepath.Join(b.H.Dir(), "startup-bootstrap.yaml")
-	if err := os.WriteFile(bootstrap, []byte(pl.Server.Bootstrap()), 0o644); err != nil {
+	// Envoy runs here without the pod's admin volume: its socket moves to
+	// a folder of the harness that Envoy's user may write.
+	adminDir := filepath.Join(b.H.Dir(), "startup-admin")
+	if err := os.MkdirAll(adminDir, 0o777); err != nil {
+		return Startup{}, err
+	}
+	if err := os.Chmod(adminDir, 0o777); err != nil {
+		return Startup{}, err
+	}
+	config := strings.ReplaceAll(pl.Server.Bootstrap(), bootstrap.AdminSocket, filepath.Join(adminDir, "admin.sock"))
+	bootstrapFile := filepath.Join(b.H.Dir(), "startup-bootstrap.yaml")
+	if err := os.WriteFile(bootstrapFile, []byte(config), 0o644); err != nil {
 		return Startup{}, err
 	}
 	eqConfig := filepath.Join(b.H.Dir(), "startup-envoy-quickly.yaml")
@@ -85,7 +96,7 @@ func (b *Bench) MeasureStartup(t testing.TB, runs int) (Startup, error) {
 			return Startup{}, err
 		}
 		inits = append(inits, d)
-		ready, err := b.envoyReady(ctx, fresh, fmt.Sprintf("http://127.0.0.1:%d/ready", pl.Server.StatsPort), bootstrap)
+		ready, err := b.envoyReady(ctx, fresh, fmt.Sprintf("http://127.0.0.1:%d/ready", pl.Server.StatsPort), bootstrapFile)
 		if err != nil {
 			return Startup{}, err
 		}
