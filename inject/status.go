@@ -3,6 +3,7 @@ package inject
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -17,6 +18,21 @@ type Status struct {
 	InitContainers []string `json:"initContainers"`
 	Containers     []string `json:"containers,omitempty"`
 	Volumes        []string `json:"volumes"`
+	// Annotations are the annotations the injector added, besides the
+	// status itself; absent in statuses written before they were recorded.
+	Annotations []string `json:"annotations,omitempty"`
+}
+
+// addedKeys returns the keys of after that before lacks, sorted.
+func addedKeys(before, after map[string]string) []string {
+	var added []string
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			added = append(added, k)
+		}
+	}
+	slices.Sort(added)
+	return added
 }
 
 func (s Status) encode() string {
