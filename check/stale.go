@@ -49,7 +49,10 @@ func differences(stored, today *corev1.Pod) ([]string, error) {
 		if s.Image != t.Image {
 			out = append(out, fmt.Sprintf("%s image %s, today %s", name, s.Image, t.Image))
 		}
-		if fields := differingFields(s, t, "image"); len(fields) > 0 {
+		if arg := argDifference(s.Args, t.Args); arg != "" {
+			out = append(out, fmt.Sprintf("%s runs with %s", name, arg))
+		}
+		if fields := differingFields(s, t, "image", "args"); len(fields) > 0 {
 			out = append(out, fmt.Sprintf("%s differs in %s", name, strings.Join(fields, ", ")))
 		}
 	}
@@ -180,4 +183,34 @@ func firstDifference(path string, a, b any) string {
 		return "the top"
 	}
 	return strings.TrimPrefix(path, ".")
+}
+
+// argDifference describes the first argument that differs: "--log-level
+// debug, today warning" for a flag and its value, "" when none does.
+func argDifference(was, now []string) string {
+	for i := 0; i < max(len(was), len(now)); i++ {
+		w, n := at(was, i), at(now, i)
+		if w == n {
+			continue
+		}
+		if flag := at(was, i-1); i > 0 && flag == at(now, i-1) && strings.HasPrefix(flag, "-") && !strings.HasPrefix(w, "-") {
+			return fmt.Sprintf("%s %s, today %s", flag, w, n)
+		}
+		return fmt.Sprintf("argument %s, today %s", orNone(w), orNone(n))
+	}
+	return ""
+}
+
+func at(list []string, i int) string {
+	if i < 0 || i >= len(list) {
+		return ""
+	}
+	return list[i]
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return strconv.Quote(s)
 }

@@ -14,9 +14,9 @@ type State struct {
 	// ExpiryMargin is how close to its end a certificate may be before it
 	// is a problem.
 	ExpiryMargin time.Duration
-	Webhook    Webhook
-	Namespaces []Namespace
-	Pods       []Pod
+	Webhook      Webhook
+	Namespaces   []Namespace
+	Pods         []Pod
 }
 
 // Webhook is planeless' entry in a MutatingWebhookConfiguration, and what

@@ -42,13 +42,20 @@ func (r *Report) WriteTable(w io.Writer) error {
 	rows := groupRows(r.Pods)
 	if len(rows) > 0 {
 		b.WriteString("\n")
-		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+		var table strings.Builder
+		tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAMESPACE\tWORKLOAD\tPODS\tSTATE\tWHY\tFIX")
 		for _, row := range rows {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", row.namespace, row.workload, row.pods, row.state, shorten(row.why, maxWhy), row.fix)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
+		}
+		for _, line := range strings.SplitAfter(table.String(), "\n") {
+			b.WriteString(strings.TrimRight(line, " \n"))
+			if strings.HasSuffix(line, "\n") {
+				b.WriteString("\n")
+			}
 		}
 	}
 

@@ -84,7 +84,7 @@ func TestCheckReportsEachPodRight(t *testing.T) {
 		key := p.Namespace + "/" + p.Name
 		if p.Workload == "deployment/web" {
 			stale++
-			if p.State != check.Stale || !containsAll(p.Reasons, "planeless-proxy differs in args") || p.Fix != "kubectl -n app rollout restart deployment/web" {
+			if p.State != check.Stale || !containsAll(p.Reasons, "planeless-proxy runs with --log-level debug, today warning") || p.Fix != "kubectl -n app rollout restart deployment/web" {
 				t.Errorf("%s = %+v, want stale (proxy args) with a rollout restart", key, p)
 			}
 			continue
