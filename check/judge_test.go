@@ -31,7 +31,7 @@ func TestInjectedPods(t *testing.T) {
 		"a pod injected with another log level is stale, naming the flag": {
 			pod: injectedBy(t, debug, pod("shop", "web", created)), state: Stale,
 			reason: "planeless-proxy runs with --log-level debug, today warning",
-			fix:    "kubectl -n shop delete pod web, then create it again from its uninjected manifest",
+			fix:    "kubectl -n shop get pod web -o yaml | planeless uninject -f - | kubectl replace --force -f -",
 		},
 		"a pod with an older proxy image is stale, naming both images": {
 			pod:      injectedBy(t, newImage, pod("shop", "web-7d9f8b-x2x7k", created)),
@@ -43,7 +43,7 @@ func TestInjectedPods(t *testing.T) {
 		"a pod injected by an older planeless is stale, naming both versions": {
 			pod: withStatusVersion(t, injectedBy(t, inject.New(), pod("shop", "web", created)), "0.0.9"), state: Stale,
 			reason: "injected by planeless 0.0.9, the webhook runs " + templates.Version,
-			fix:    "kubectl -n shop delete pod web, then create it again from its uninjected manifest",
+			fix:    "kubectl -n shop get pod web -o yaml | planeless uninject -f - | kubectl replace --force -f -",
 		},
 		"a stale pod whose template carries the injection is fixed in its manifest": {
 			pod:      injectedBy(t, debug, pod("shop", "db-0", created)),

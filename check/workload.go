@@ -25,5 +25,6 @@ func restart(namespace, pod string, w Workload) string {
 	case "CronJob":
 		return "its next Job is injected as today; nothing to restart"
 	}
-	return fmt.Sprintf("kubectl -n %s delete pod %s, then create it again from its uninjected manifest", namespace, pod)
+	// Created again from itself, less planeless, for the webhook to inject.
+	return fmt.Sprintf("kubectl -n %s get pod %s -o yaml | planeless uninject -f - | kubectl replace --force -f -", namespace, pod)
 }

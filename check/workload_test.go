@@ -29,7 +29,7 @@ func TestRestartCommands(t *testing.T) {
 			Workload{Kind: "CronJob", Name: "report"}, "its next Job is injected as today; nothing to restart",
 		},
 		"a bare pod is recreated by its owner": {
-			Workload{Kind: "Pod", Name: "p"}, "kubectl -n shop delete pod p, then create it again from its uninjected manifest",
+			Workload{Kind: "Pod", Name: "p"}, "kubectl -n shop get pod p -o yaml | planeless uninject -f - | kubectl replace --force -f -",
 		},
 		"a template injected by planeless inject is injected again": {
 			Workload{Kind: "Deployment", Name: "web", TemplateInjected: true},

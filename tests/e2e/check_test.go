@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/planeless/planeless/check"
 	"github.com/planeless/planeless/inject"
 	"github.com/planeless/planeless/proxy"
+	"github.com/planeless/planeless/tests/kube"
 )
 
 // A mix of pods, each reported right by `planeless check` run against the
@@ -76,7 +78,7 @@ func TestCheckReportsEachPodRight(t *testing.T) {
 		"app/opted-out": {check.Skipped, "pod/opted-out", `opted out with planeless.dev/inject: "false"`, ""},
 		"app/host-net":  {check.Skipped, "pod/host-net", "uses the host network", ""},
 		"late/early": {check.Escaped, "pod/early", "created before the namespace was labelled",
-			"kubectl -n late delete pod early, then create it again from its uninjected manifest"},
+			"kubectl -n late get pod early -o yaml | planeless uninject -f - | kubectl replace --force -f -"},
 		"plain/by-hand": {check.Outside, "pod/by-hand", "the webhook does not inject this namespace", ""},
 	}
 	stale := 0
@@ -126,16 +128,31 @@ func TestCheckReportsEachPodRight(t *testing.T) {
 		}
 	}
 
-	// Doing what check says (recreating the pods) makes all well.
+	// Doing what check says: its FIX commands, run as printed with kubectl
+	// and planeless on PATH. Without a controller manager a rollout restart
+	// only stamps the Deployment's template; its pods are recreated here as
+	// the new ReplicaSet would create them.
+	fixes := map[string]bool{}
 	for _, p := range report.Pods {
-		if p.State == check.Stale || p.State == check.Escaped {
-			if err := s.client.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))}); err != nil {
-				t.Fatal(err)
-			}
+		if p.Fix != "" {
+			fixes[p.Fix] = true
 		}
 	}
-	s.create(appNS, web.pod())
-	s.create("late", appPod("early"))
+	for fix := range fixes {
+		s.shell(fix)
+	}
+	restarted, err := s.client.AppsV1().Deployments(appNS).Get(ctx, "web", metav1.GetOptions{})
+	if err != nil || restarted.Spec.Template.Annotations["kubectl.kubernetes.io/restartedAt"] == "" {
+		t.Fatalf("the rollout restart did not stamp deployment/web: %v", err)
+	}
+	for _, p := range report.Pods {
+		if p.Workload == "deployment/web" {
+			if err := s.client.CoreV1().Pods(appNS).Delete(ctx, p.Name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))}); err != nil {
+				t.Fatal(err)
+			}
+			s.create(appNS, web.pod())
+		}
+	}
 	report, out, err = s.check("-o", "json", dayOld)
 	if err != nil || !report.OK {
 		t.Fatalf("check after the restarts: exit %v, want 0:\n%s", err, out)
@@ -249,6 +266,19 @@ func (s *stack) runCheck(args ...string) (stdout, stderr string, err error) {
 	cmd.Stdout, cmd.Stderr = &o, &e
 	err = cmd.Run()
 	return o.String(), e.String(), err
+}
+
+// shell runs a command line as a user would, with the stack's kubectl
+// and planeless first on PATH.
+func (s *stack) shell(line string) {
+	s.t.Helper()
+	cmd := exec.CommandContext(s.t.Context(), "bash", "-o", "pipefail", "-c", line)
+	cmd.Env = append(os.Environ(),
+		"PATH="+filepath.Dir(kube.Kubectl(s.t))+":"+filepath.Dir(s.bin)+":"+os.Getenv("PATH"),
+		"KUBECONFIG="+s.cluster.Kubeconfig)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		s.t.Fatalf("%s: %v\n%s", line, err, out)
+	}
 }
 
 func exitCode(err error) int {
