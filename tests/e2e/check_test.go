@@ -161,6 +161,18 @@ func TestCheckReportsEachPodRight(t *testing.T) {
 	if err != nil || !strings.HasSuffix(table, "All is well.\n") {
 		t.Errorf("check (table) after the restarts: %v\n%s", err, table)
 	}
+
+	// The same as a kubectl plugin.
+	dir := t.TempDir()
+	if err := os.Symlink(s.bin, filepath.Join(dir, "kubectl-planeless")); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, kube.Kubectl(t), "planeless", "check", "-n", "late", dayOld)
+	cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"), "KUBECONFIG="+s.cluster.Kubeconfig)
+	plugin, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(plugin), "late       pod/early  1     current") {
+		t.Errorf("kubectl planeless check -n late: %v\n%s", err, plugin)
+	}
 }
 
 // With the webhook down, check says so and fails: refused pods with
