@@ -38,6 +38,8 @@ type Options struct {
 	// ExpiryMargin: a certificate this close to its end is a problem;
 	// DefaultExpiryMargin when zero.
 	ExpiryMargin time.Duration
+	// Planeless is how the user runs planeless (State.Planeless).
+	Planeless string
 }
 
 // Gather reads what check reports from the cluster: planeless' webhook
@@ -62,7 +64,7 @@ func Gather(ctx context.Context, o Options) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &State{Now: o.Now, ExpiryMargin: o.ExpiryMargin, Webhook: w}
+	s := &State{Now: o.Now, ExpiryMargin: o.ExpiryMargin, Planeless: o.Planeless, Webhook: w}
 	if w.Config == "" {
 		return s, nil
 	}

@@ -34,7 +34,7 @@ func Judge(s *State) *Report {
 	}
 
 	for _, p := range s.Pods {
-		pr := judgePod(p, namespaces[p.Pod.Namespace], s.Webhook)
+		pr := judgePod(p, namespaces[p.Pod.Namespace], s.Webhook, s.planeless())
 		r.Pods = append(r.Pods, pr)
 		if c := counts[pr.Namespace]; c != nil {
 			c[pr.State]++
@@ -101,7 +101,7 @@ func judgeWebhook(s *State, r *Report) {
 	}
 }
 
-func judgePod(p Pod, ns Namespace, w Webhook) PodReport {
+func judgePod(p Pod, ns Namespace, w Webhook, planeless string) PodReport {
 	pod := p.Pod
 	pr := PodReport{Namespace: pod.Namespace, Name: pod.Name, Workload: p.Workload.String()}
 	status, injected, err := inject.ReadStatus(pod)
@@ -119,7 +119,7 @@ func judgePod(p Pod, ns Namespace, w Webhook) PodReport {
 		pr.State = Skipped
 		if !chosen {
 			pr.State = Escaped
-			pr.Fix = restart(pod.Namespace, pod.Name, p.Workload)
+			pr.Fix = restart(planeless, pod.Namespace, pod.Name, p.Workload)
 		}
 		return pr
 	}
@@ -140,11 +140,18 @@ func judgePod(p Pod, ns Namespace, w Webhook) PodReport {
 		pr.State, pr.Reasons = Undetermined, []string{"could not learn today's injection: " + err.Error()}
 	case len(diffs) > 0:
 		pr.State, pr.Reasons = Stale, diffs
-		pr.Fix = restart(pod.Namespace, pod.Name, p.Workload)
+		pr.Fix = restart(planeless, pod.Namespace, pod.Name, p.Workload)
 	default:
 		pr.State = Current
 	}
 	return pr
+}
+
+func (s *State) planeless() string {
+	if s.Planeless == "" {
+		return "planeless"
+	}
+	return s.Planeless
 }
 
 // podProblems sums the pods up into problems and warnings, a line per kind.

@@ -14,9 +14,12 @@ type State struct {
 	// ExpiryMargin is how close to its end a certificate may be before it
 	// is a problem.
 	ExpiryMargin time.Duration
-	Webhook      Webhook
-	Namespaces   []Namespace
-	Pods         []Pod
+	// Planeless is how the user runs planeless, for the commands check
+	// prints: "planeless", or "kubectl planeless" for the kubectl plugin.
+	Planeless  string
+	Webhook    Webhook
+	Namespaces []Namespace
+	Pods       []Pod
 }
 
 // Webhook is planeless' entry in a MutatingWebhookConfiguration, and what

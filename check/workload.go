@@ -10,7 +10,7 @@ func (w Workload) String() string { return strings.ToLower(w.Kind) + "/" + w.Nam
 
 // restart returns what recreates the pods of a workload, so that the
 // webhook injects them as it would today.
-func restart(namespace, pod string, w Workload) string {
+func restart(planeless, namespace, pod string, w Workload) string {
 	switch w.Kind {
 	case "Deployment", "StatefulSet", "DaemonSet":
 		if w.TemplateInjected {
@@ -26,5 +26,5 @@ func restart(namespace, pod string, w Workload) string {
 		return "its next Job is injected as today; nothing to restart"
 	}
 	// Created again from itself, less planeless, for the webhook to inject.
-	return fmt.Sprintf("kubectl -n %s get pod %s -o yaml | planeless uninject -f - | kubectl replace --force -f -", namespace, pod)
+	return fmt.Sprintf("kubectl -n %s get pod %s -o yaml | %s uninject -f - | kubectl replace --force -f -", namespace, pod, planeless)
 }

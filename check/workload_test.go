@@ -38,10 +38,17 @@ func TestRestartCommands(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := restart("shop", "p", tc.workload); got != tc.want {
+			if got := restart("planeless", "shop", "p", tc.workload); got != tc.want {
 				t.Errorf("restart = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestRestartCommandsNameThePluginWhenCheckRunsAsOne(t *testing.T) {
+	want := "kubectl -n shop get pod p -o yaml | kubectl planeless uninject -f - | kubectl replace --force -f -"
+	if got := restart("kubectl planeless", "shop", "p", Workload{Kind: "Pod", Name: "p"}); got != want {
+		t.Errorf("restart = %q, want %q", got, want)
 	}
 }
 

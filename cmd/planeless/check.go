@@ -61,7 +61,10 @@ Service).`,
 			if err != nil {
 				return fmt.Errorf("building a Kubernetes client: %w", err)
 			}
-			state, err := check.Gather(ctx, check.Options{Client: client, Namespace: namespace, DialTimeout: timeout, ExpiryMargin: margin})
+			state, err := check.Gather(ctx, check.Options{
+				Client: client, Namespace: namespace, DialTimeout: timeout, ExpiryMargin: margin,
+				Planeless: cmd.Root().Annotations[cobra.CommandDisplayNameAnnotation],
+			})
 			if err != nil {
 				return err
 			}

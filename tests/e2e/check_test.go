@@ -128,6 +128,12 @@ func TestCheckReportsEachPodRight(t *testing.T) {
 		}
 	}
 
+	// As a kubectl plugin, the fix it prints uses the plugin.
+	plugin, _ := s.kubectlPlanelessCheck("-n", "late", dayOld)
+	if !strings.Contains(plugin, "kubectl -n late get pod early -o yaml | kubectl planeless uninject -f - | kubectl replace --force -f -") {
+		t.Errorf("kubectl planeless check does not print its own name in the fix:\n%s", plugin)
+	}
+
 	// Doing what check says: its FIX commands, run as printed with kubectl
 	// and planeless on PATH. Without a controller manager a rollout restart
 	// only stamps the Deployment's template; its pods are recreated here as
@@ -163,16 +169,24 @@ func TestCheckReportsEachPodRight(t *testing.T) {
 	}
 
 	// The same as a kubectl plugin.
-	dir := t.TempDir()
-	if err := os.Symlink(s.bin, filepath.Join(dir, "kubectl-planeless")); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.CommandContext(ctx, kube.Kubectl(t), "planeless", "check", "-n", "late", dayOld)
-	cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"), "KUBECONFIG="+s.cluster.Kubeconfig)
-	plugin, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(plugin), "late       pod/early  1     current") {
+	plugin, err = s.kubectlPlanelessCheck("-n", "late", dayOld)
+	if err != nil || !strings.Contains(plugin, "late       pod/early  1     current") {
 		t.Errorf("kubectl planeless check -n late: %v\n%s", err, plugin)
 	}
+}
+
+// kubectlPlanelessCheck runs `kubectl planeless check`, with the binary on
+// PATH as kubectl-planeless.
+func (s *stack) kubectlPlanelessCheck(args ...string) (string, error) {
+	s.t.Helper()
+	dir := s.t.TempDir()
+	if err := os.Symlink(s.bin, filepath.Join(dir, "kubectl-planeless")); err != nil {
+		s.t.Fatal(err)
+	}
+	cmd := exec.CommandContext(s.t.Context(), kube.Kubectl(s.t), append([]string{"planeless", "check"}, args...)...)
+	cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"), "KUBECONFIG="+s.cluster.Kubeconfig)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 // With the webhook down, check says so and fails: refused pods with
