@@ -5,7 +5,6 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"net"
 	"time"
 )
 
@@ -114,14 +113,6 @@ func certNames(c *x509.Certificate) []string {
 		names = append(names, ip.String())
 	}
 	return names
-}
-
-// hostOf strips the port of an address.
-func hostOf(addr string) string {
-	if h, _, err := net.SplitHostPort(addr); err == nil {
-		return h
-	}
-	return addr
 }
 
 // humanDuration writes a duration the way a person reads it: 364 days,

@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -79,6 +80,9 @@ func Gather(ctx context.Context, o Options) (*State, error) {
 		if ns.Selected && (s.Webhook.ProbeNamespace == "" || ns.Name == o.Namespace) {
 			s.Webhook.ProbeNamespace = ns.Name
 		}
+	}
+	if o.Namespace != "" && len(s.Namespaces) == 0 {
+		return nil, fmt.Errorf("namespace %q not found", o.Namespace)
 	}
 	if ns := s.Webhook.ProbeNamespace; ns != "" {
 		probe, err := o.Renderer.Render(ctx, probePod(ns))

@@ -77,6 +77,13 @@ func TestGatherLimitedToANamespace(t *testing.T) {
 	}
 }
 
+func TestGatherRefusesANamespaceThatDoesNotExist(t *testing.T) {
+	_, err := Gather(t.Context(), Options{Client: fake.NewClientset(cluster(t)...), Renderer: local{inject.New()}, Now: now, Namespace: "shpo"})
+	if err == nil || err.Error() != `namespace "shpo" not found` {
+		t.Errorf("error = %v", err)
+	}
+}
+
 func TestGatherWithoutPlaneless(t *testing.T) {
 	s, err := Gather(t.Context(), Options{Client: fake.NewClientset(), Renderer: local{inject.New()}, Now: now})
 	if err != nil {
@@ -170,7 +177,7 @@ func namespace(name string, labels map[string]string, labelled time.Time) *corev
 	if !labelled.IsZero() {
 		ns.ManagedFields = []metav1.ManagedFieldsEntry{{
 			Manager: "kubectl-label", Operation: metav1.ManagedFieldsOperationUpdate, Time: ptr.To(metav1.NewTime(labelled)),
-			FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{"f:` + proxy.LabelInject + `":{}}}}`)},
+			FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:metadata":{"f:labels":{"f:` + proxy.LabelInject + `":{}}}}`),
 		}}
 	}
 	return ns

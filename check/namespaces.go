@@ -69,7 +69,7 @@ func labelledAt(fields []metav1.ManagedFieldsEntry, keys []string) time.Time {
 				Labels map[string]json.RawMessage `json:"f:labels"`
 			} `json:"f:metadata"`
 		}
-		if err := json.Unmarshal(f.FieldsV1.Raw, &set); err != nil {
+		if err := json.Unmarshal(f.FieldsV1.GetRawBytes(), &set); err != nil {
 			continue
 		}
 		for _, k := range keys {

@@ -196,7 +196,7 @@ func secretCert(ctx context.Context, client kubernetes.Interface, namespace, ser
 		}
 		c, err := parseChain(s.Data[key])
 		if err != nil {
-			return nil, source, fmt.Errorf("Secret %s/%s, key %s: %w", namespace, secret, key, err)
+			return nil, source, fmt.Errorf("reading the certificate in Secret %s/%s, key %s: %w", namespace, secret, key, err)
 		}
 		return c, source, nil
 	}

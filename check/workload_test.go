@@ -55,7 +55,7 @@ func TestRestartCommandsNameThePluginWhenCheckRunsAsOne(t *testing.T) {
 func TestLabelledAtIsTheLatestManagerSettingTheLabel(t *testing.T) {
 	at := func(h int) *metav1.Time { return ptr.To(metav1.NewTime(now.Add(time.Duration(h) * time.Hour))) }
 	entry := func(when *metav1.Time, fields string) metav1.ManagedFieldsEntry {
-		return metav1.ManagedFieldsEntry{Time: when, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)}}
+		return metav1.ManagedFieldsEntry{Time: when, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(fields)}
 	}
 	fields := []metav1.ManagedFieldsEntry{
 		entry(at(-5), `{"f:metadata":{"f:labels":{"f:kubernetes.io/metadata.name":{}}}}`),

@@ -112,31 +112,22 @@ func newLineEditor(text string, root *yamlv3.Node) *lineEditor {
 		next:  map[*yamlv3.Node]int{},
 		last:  map[*yamlv3.Node]int{},
 	}
+	// Pre-order is document order, and a subtree is contiguous in it: the
+	// first node after a subtree is at the subtree's index plus its size.
 	var order []*yamlv3.Node
+	size := map[*yamlv3.Node]int{}
 	var walk func(n *yamlv3.Node) int
 	walk = func(n *yamlv3.Node) int {
+		start := len(order)
 		order = append(order, n)
 		last := n.Line - 1 + scalarLines(n)
 		for _, c := range n.Content {
 			last = max(last, walk(c))
 		}
-		e.last[n] = last
+		e.last[n], size[n] = last, len(order)-start
 		return last
 	}
 	walk(root)
-	// The first node after a subtree: subtrees are contiguous in pre-order,
-	// so it is the one at the subtree's index plus its size.
-	size := map[*yamlv3.Node]int{}
-	var count func(n *yamlv3.Node) int
-	count = func(n *yamlv3.Node) int {
-		s := 1
-		for _, c := range n.Content {
-			s += count(c)
-		}
-		size[n] = s
-		return s
-	}
-	count(root)
 	for i, n := range order {
 		if j := i + size[n]; j < len(order) {
 			e.next[n] = order[j].Line - 1
@@ -148,7 +139,8 @@ func newLineEditor(text string, root *yamlv3.Node) *lineEditor {
 }
 
 // scalarLines is how many lines a block scalar's content takes below its
-// indicator line (| or >), 0 for other nodes.
+// indicator line, 0 for other nodes. A folded scalar (>) may take more than
+// its value shows; the edited document is verified in any case.
 func scalarLines(n *yamlv3.Node) int {
 	if n.Kind != yamlv3.ScalarNode || n.Style&(yamlv3.LiteralStyle|yamlv3.FoldedStyle) == 0 || n.Value == "" {
 		return 0
