@@ -127,7 +127,7 @@ func judgePod(p Pod, ns Namespace, w Webhook, planeless string) PodReport {
 	switch {
 	case !ns.Selected:
 		pr.State = Outside
-		pr.Reasons = []string{"the webhook does not inject this namespace (injected with planeless inject); not compared"}
+		pr.Reasons = []string{"the webhook does not select its namespace (injected with planeless inject, or unlabelled since); not compared"}
 		return pr
 	case p.Today == nil:
 		pr.State = Undetermined

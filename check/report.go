@@ -75,7 +75,7 @@ const (
 	// Skipped: not injected by its own choice (opted out, host network).
 	Skipped = "skipped"
 	// Outside: injected, in a namespace the webhook does not select (with
-	// planeless inject); today's injection is not compared.
+	// planeless inject, or unlabelled since); not compared with today's.
 	Outside = "outside"
 	// Undetermined: injected, but today's injection could not be learnt.
 	Undetermined = "unknown"

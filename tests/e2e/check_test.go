@@ -79,7 +79,7 @@ func TestCheckReportsEachPodRight(t *testing.T) {
 		"app/host-net":  {check.Skipped, "pod/host-net", "uses the host network", ""},
 		"late/early": {check.Escaped, "pod/early", "created before the namespace was labelled",
 			"kubectl -n late get pod early -o yaml | planeless uninject -f - | kubectl replace --force -f -"},
-		"plain/by-hand": {check.Outside, "pod/by-hand", "the webhook does not inject this namespace", ""},
+		"plain/by-hand": {check.Outside, "pod/by-hand", "the webhook does not select its namespace", ""},
 	}
 	stale := 0
 	for _, p := range report.Pods {
