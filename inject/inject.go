@@ -99,6 +99,7 @@ func (i *Injector) Inject(pod *corev1.Pod) (Result, error) {
 	if pod.Annotations == nil {
 		pod.Annotations = map[string]string{}
 	}
+	had := maps.Clone(pod.Annotations)
 	warnings = append(warnings, annotateScrape(pod.Annotations, s)...)
 	if !s.Proxy.NativeSidecar && len(pod.Spec.Containers) > 1 {
 		if _, ok := pod.Annotations[annotationDefaultContainer]; !ok {
@@ -106,6 +107,7 @@ func (i *Injector) Inject(pod *corev1.Pod) (Result, error) {
 		}
 	}
 	pod.Annotations[proxy.AnnotationBootstrap] = string(config)
+	status.Annotations = addedKeys(had, pod.Annotations)
 	pod.Annotations[proxy.AnnotationStatus] = status.encode()
 	return Result{Warnings: warnings}, nil
 }

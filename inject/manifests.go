@@ -73,7 +73,7 @@ func (i *Injector) document(doc []byte, warn func(string)) ([]byte, error) {
 	if err != nil || !changed {
 		return withNewline(doc), err
 	}
-	return yaml.Marshal(obj.Object)
+	return editYAML(doc, obj.Object)
 }
 
 func (i *Injector) objectOrList(obj *unstructured.Unstructured, warn func(string)) (bool, error) {

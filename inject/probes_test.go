@@ -92,7 +92,7 @@ func TestTCPProbesOfInterceptedPortsGoToProbePorts(t *testing.T) {
 			if diff := cmp.Diff(tc.wantPorts, got); len(tc.wantPorts) > 0 && diff != "" {
 				t.Errorf("TCP probe ports (-want +got):\n%s", diff)
 			}
-			status, err := StatusOf(pod)
+			status, _, err := ReadStatus(pod)
 			if err != nil {
 				t.Fatal(err)
 			}

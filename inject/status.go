@@ -3,6 +3,7 @@ package inject
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -17,8 +18,23 @@ type Status struct {
 	InitContainers []string `json:"initContainers"`
 	Containers     []string `json:"containers,omitempty"`
 	Volumes        []string `json:"volumes"`
+	// Annotations are the annotations the injector added, besides the
+	// status itself; absent in statuses written before they were recorded.
+	Annotations []string `json:"annotations,omitempty"`
 	// Probes are the user's probes the injector rewrote, as they were.
 	Probes []RewrittenProbe `json:"probes,omitempty"`
+}
+
+// addedKeys returns the keys of after that before lacks, sorted.
+func addedKeys(before, after map[string]string) []string {
+	var added []string
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			added = append(added, k)
+		}
+	}
+	slices.Sort(added)
+	return added
 }
 
 func (s Status) encode() string {
@@ -43,18 +59,4 @@ func Injected(pod *corev1.Pod) bool {
 		}
 	}
 	return false
-}
-
-// StatusOf returns what the injector recorded in the pod's status
-// annotation.
-func StatusOf(pod *corev1.Pod) (Status, error) {
-	var s Status
-	v, ok := pod.Annotations[proxy.AnnotationStatus]
-	if !ok {
-		return s, fmt.Errorf("pod has no %s annotation", proxy.AnnotationStatus)
-	}
-	if err := json.Unmarshal([]byte(v), &s); err != nil {
-		return s, fmt.Errorf("reading annotation %s: %w", proxy.AnnotationStatus, err)
-	}
-	return s, nil
 }
