@@ -21,6 +21,7 @@ func TestStatsPortServesOnlyMetricsAndReadiness(t *testing.T) {
 	}{
 		"/stats/prometheus serves Envoy's metrics":     {url: stats + "/stats/prometheus", wantStatus: 200, wantBody: "envoy_cluster_upstream_rq_total"},
 		"/ready serves readiness":                      {url: stats + "/ready", wantStatus: 200, wantBody: "LIVE"},
+		"/stats/prometheus keeps its query string":     {url: stats + "/stats/prometheus?usedonly&filter=upstream_rq_total", wantStatus: 200, wantBody: "envoy_cluster_upstream_rq_total"},
 		"/quitquitquit is not found":                   {url: stats + "/quitquitquit", wantStatus: 404},
 		"/config_dump is not found":                    {url: stats + "/config_dump", wantStatus: 404},
 		"/runtime_modify is not found":                 {url: stats + "/runtime_modify", wantStatus: 404},
