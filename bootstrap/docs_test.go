@@ -101,15 +101,28 @@ func TestTracingDocsListTheHeadersToCopy(t *testing.T) {
 
 // The cardinality bounds in docs/metrics.md are the bootstrap's constants.
 func TestMetricsDocsStateTheBounds(t *testing.T) {
-	body := fmt.Sprintf(`- **Request metrics**: at most %d counter series and %d histograms per
+	body := fmt.Sprintf(`- **Names from outside the pod**: an outbound request's `+"`%[1]s`"+` label is
+  the Host or :authority the application sent, and its
+  `+"`%[2]s`"+` the server's `+"`%[3]s`"+` response header:
+  any caller of an application that forwards its callers' Host (a reverse
+  proxy), and any server, choose them. So each is bounded before it
+  becomes a label: a value longer than %[4]d characters or not shaped like
+  a host[:port] (a workload name, for `+"`%[2]s`"+`) is counted
+  as `+"`%[5]s`"+`, and so is a new value once %[6]d distinct destinations
+  (%[7]d workloads) are in use. A value not seen for %[8]s frees its
+  place. (The proxy's worker threads keep their own names: each of N
+  workers holds 1/N of each cap.)
+- **Request metrics**: at most %[9]d counter series and %[10]d histograms per
   connection manager (the outbound listener, and each inbound port). A
   request whose label combination is past the bound is still served and
-  logged, but not counted; the labels come from requests (the authority
-  especially), so without a bound a client could grow the proxy's memory
-  and Prometheus' series.
-- **Destination sub-clusters**: at most %d destinations at once, each
-  dropped (with its cluster stats) %s after its last request. A request to
-  one more destination while %d others are alive fails with 503.
-`, bootstrap.MaxRequestCounters, bootstrap.MaxRequestHistograms, bootstrap.MaxDestinations, bootstrap.DestinationTTL, bootstrap.MaxDestinations)
+  logged, but not counted: a second line of defence behind the bounded
+  names.
+- **Destination sub-clusters**: at most %[11]d destinations (addresses
+  dialled) at once, each dropped (with its cluster stats) %[12]s after its
+  last request. A request to one more destination while %[11]d others are
+  alive fails with 503.
+`, bootstrap.LabelDestination, bootstrap.LabelDestinationWorkload, bootstrap.WorkloadHeader,
+		bootstrap.MaxNameLength, bootstrap.OtherName, bootstrap.MaxDestinationNames, bootstrap.MaxPeerWorkloads, bootstrap.NameTTL,
+		bootstrap.MaxRequestCounters, bootstrap.MaxRequestHistograms, bootstrap.MaxDestinations, bootstrap.DestinationTTL)
 	generated(t, "metrics.md", "limits", body)
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -30,14 +29,13 @@ import (
 
 // envoyProcess is a real Envoy started by a test.
 type envoyProcess struct {
-	stdout *syncBuffer
 	exited chan struct{}
 	// adminSocket is where its admin interface listens.
 	adminSocket string
 	pid         int
 }
 
-// syncBuffer collects Envoy's stdout (the access log) while it runs.
+// syncBuffer collects Envoy's output while it runs.
 type syncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
@@ -54,9 +52,6 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
-
-// testPodName is the POD_NAME every test Envoy runs with.
-const testPodName = "cart-7c9d8f6b5-x2x7q"
 
 // startEnvoy runs the real Envoy with b and waits until its stats listener
 // answers /ready. Envoy is stopped when the test ends.
@@ -79,13 +74,13 @@ func startEnvoy(t *testing.T, b *bootstrapv3.Bootstrap, statsPort uint16) *envoy
 	if err := os.WriteFile(file, y, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e := &envoyProcess{stdout: &syncBuffer{}, exited: make(chan struct{}), adminSocket: adminSocket}
-	var stderr syncBuffer
+	e := &envoyProcess{exited: make(chan struct{}), adminSocket: adminSocket}
+	var output syncBuffer
 	cmd := exec.Command(envoy, "-c", file, "--disable-hot-restart", "--base-id", fmt.Sprint(rand.IntN(1<<20)+1),
-		"--concurrency", "1", "--log-level", "warning", "--file-flush-interval-msec", "100")
-	cmd.Stdout, cmd.Stderr = e.stdout, &stderr
+		"--concurrency", "1", "--log-level", "warning")
+	cmd.Stdout, cmd.Stderr = &output, &output
 	// What the injector hands the proxy from the downward API.
-	cmd.Env = append(os.Environ(), "POD_NAME="+testPodName, "POD_NAMESPACE=shop", "POD_IP=127.0.0.1")
+	cmd.Env = append(os.Environ(), "POD_NAME=cart-7c9d8f6b5-x2x7q", "POD_NAMESPACE=shop", "POD_IP=127.0.0.1")
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting envoy: %v", err)
 	}
@@ -95,7 +90,7 @@ func startEnvoy(t *testing.T, b *bootstrapv3.Bootstrap, statsPort uint16) *envoy
 		_ = cmd.Process.Kill()
 		<-e.exited
 		if t.Failed() {
-			t.Logf("envoy stderr:\n%s\nenvoy stdout:\n%s", stderr.String(), e.stdout.String())
+			t.Logf("envoy output:\n%s", output.String())
 		}
 	})
 
@@ -104,7 +99,7 @@ func startEnvoy(t *testing.T, b *bootstrapv3.Bootstrap, statsPort uint16) *envoy
 	for {
 		select {
 		case <-e.exited:
-			t.Fatalf("envoy exited before it was ready:\n%s", stderr.String())
+			t.Fatalf("envoy exited before it was ready:\n%s", output.String())
 		default:
 		}
 		if resp, err := http.Get(ready); err == nil {
@@ -114,7 +109,7 @@ func startEnvoy(t *testing.T, b *bootstrapv3.Bootstrap, statsPort uint16) *envoy
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("envoy not ready on %s after 30s:\n%s", ready, stderr.String())
+			t.Fatalf("envoy not ready on %s after 30s:\n%s", ready, output.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -368,37 +363,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// waitForLogLine waits until Envoy's stdout holds an access log line for
-// which match is true, and returns it.
-func waitForLogLine(t *testing.T, e *envoyProcess, match func(map[string]any) bool) map[string]any {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		for _, l := range accessLogLines(t, e.stdout.String()) {
-			if match(l) {
-				return l
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no matching access log line after 60s in:\n%s", e.stdout.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// accessLogLines parses Envoy's stdout as JSON access log lines.
-func accessLogLines(t *testing.T, out string) []map[string]any {
-	t.Helper()
-	var lines []map[string]any
-	for line := range strings.Lines(out) {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(line), &m); err != nil {
-			t.Errorf("access log line is not JSON: %q: %v", line, err)
-			continue
-		}
-		lines = append(lines, m)
-	}
-	return lines
 }

@@ -17,7 +17,7 @@ import (
 // stats cannot do this for outbound requests: the router charges response
 // codes and latency to the forward proxy's parent cluster (outbound|http),
 // only connection and request totals reach a destination's sub-cluster
-// (see TestRequestMetricsOnTheRealEnvoy). These come from Envoy's stats
+// (see TestPerDestinationMetrics in tests/dataplane). These come from Envoy's stats
 // access logger instead, which evaluates its labels per request.
 //
 // In Prometheus: envoy_planeless_requests_total and

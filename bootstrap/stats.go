@@ -28,14 +28,15 @@ const (
 )
 
 // Per-destination tag names: every metric of an outbound destination's
-// cluster (the forward proxy's DFPCluster:<host>:<port>) carries its host
-// and port as two labels, e.g. destination_host="catalog.shop.svc",
-// destination_port="9090". They are two labels, not one host:port, because
-// Envoy turns every ':' of a stat name into '_' before tags are extracted
-// (DFPCluster:catalog.shop.svc:9090 becomes the envoy_cluster_name
-// DFPCluster_catalog.shop.svc_9090, see TestPerDestinationMetrics), and a
-// tag value is a piece of the stat name. The request metrics
-// (requestmetrics.go) carry destination="catalog.shop.svc:9090" itself.
+// cluster (the forward proxy's DFPCluster:<ip>:<port>, the address the
+// application dialled) carries its host and port as two labels, e.g.
+// destination_host="10.96.0.12", destination_port="9090". They are two
+// labels, not one host:port, because Envoy turns every ':' of a stat name
+// into '_' before tags are extracted (DFPCluster:10.96.0.12:9090 becomes
+// the envoy_cluster_name DFPCluster_10.96.0.12_9090, see
+// TestPerDestinationMetrics in tests/dataplane), and a tag value is a piece
+// of the stat name. The request metrics (requestmetrics.go) name the
+// destination as the application did, destination="catalog.shop.svc:9090".
 const (
 	TagDestinationHost = "destination_host"
 	TagDestinationPort = "destination_port"
@@ -43,8 +44,8 @@ const (
 
 // clusterNameTag replaces Envoy's default envoy.cluster_name extractor,
 // ^cluster\.((.+?)\.), which stops at the first dot: the forward proxy's
-// per-destination clusters are named DFPCluster:<host>:<port> (':' becomes
-// '_' in stat names) and hosts have dots. A DFPCluster name runs up to its
+// per-destination clusters are named DFPCluster:<ip>:<port> (':' becomes
+// '_' in stat names) and addresses have dots. A DFPCluster name runs up to its
 // _<port>; every other cluster name up to the first dot, as before.
 const clusterNameTag = `^cluster\.((DFPCluster[:_].+?[:_]\d+|.+?)\.)`
 

@@ -147,7 +147,39 @@ var (
 	metricName = regexp.MustCompile(`\benvoy_[a-z0-9_]+`)
 	matcher    = regexp.MustCompile(`([a-z_][a-z0-9_]*)\s*(?:=~|!~|!=|=)\s*"`)
 	grouping   = regexp.MustCompile(`\b(?:by|ignoring|on|without)\s*\(([^)]*)\)`)
+	labelValue = regexp.MustCompile(`([a-z_][a-z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"`)
 )
+
+// Selector is one vector selector of a query: a metric and the labels it
+// requires to equal a value.
+type Selector struct {
+	Metric string
+	// Equal holds the selector's label="value" matchers whose value is a
+	// literal (no Grafana variable); regular expressions and negations
+	// are left out.
+	Equal map[string]string
+}
+
+// Selectors returns every selector of q that names one of its Metrics, in
+// order.
+func Selectors(q string) []Selector {
+	var out []Selector
+	for _, name := range Metrics(q) {
+		re := regexp.MustCompile(`\b` + regexp.QuoteMeta(name) + `\b\s*(\{[^}]*\})?`)
+		for _, m := range re.FindAllStringSubmatchIndex(q, -1) {
+			sel := Selector{Metric: name, Equal: map[string]string{}}
+			if m[2] >= 0 {
+				for _, eq := range labelValue.FindAllStringSubmatch(q[m[2]:m[3]], -1) {
+					if eq[2] == "=" && !strings.Contains(eq[3], "$") {
+						sel.Equal[eq[1]] = eq[3]
+					}
+				}
+			}
+			out = append(out, sel)
+		}
+	}
+	return out
+}
 
 // Metrics returns the metric names q uses, sorted: envoy_ names that are
 // not label names (matched on or in a grouping clause).

@@ -11,13 +11,16 @@ import (
 
 // runGet GETs a URL (or -X METHOD with -d BODY) and prints an echo.Response; a transport error is
 // printed in its Error field (status 0) and still exits 0, so callers
-// tell "refused" from "404" by reading the JSON.
+// tell "refused" from "404" by reading the JSON. With -h2c it speaks
+// HTTP/2 in clear text from the first byte (prior knowledge), as gRPC
+// clients do.
 func runGet(args []string) error {
 	fs := flag.NewFlagSet("get", flag.ExitOnError)
 	var hs headerFlags
 	fs.Var(&hs, "H", "header key:value (repeatable)")
 	method := fs.String("X", http.MethodGet, "request method")
 	body := fs.String("d", "", "request body")
+	h2c := fs.Bool("h2c", false, "speak HTTP/2 without TLS from the first byte (prior knowledge)")
 	_ = fs.Parse(args)
 
 	headers := http.Header{}
@@ -25,7 +28,13 @@ func runGet(args []string) error {
 		k, v, _ := strings.Cut(kv, ":")
 		headers.Add(strings.TrimSpace(k), strings.TrimSpace(v))
 	}
-	resp, err := do(context.Background(), *method, fs.Arg(0), *body, headers)
+	c := client
+	if *h2c {
+		protocols := new(http.Protocols)
+		protocols.SetUnencryptedHTTP2(true)
+		c = &http.Client{Timeout: client.Timeout, Transport: &http.Transport{Protocols: protocols}}
+	}
+	resp, err := do(context.Background(), c, *method, fs.Arg(0), *body, headers)
 	if err != nil {
 		resp = echo.Response{Error: err.Error()}
 	}

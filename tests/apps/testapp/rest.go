@@ -124,7 +124,7 @@ func call(w http.ResponseWriter, r *http.Request, copyTrace bool) {
 	if copyTrace {
 		headers = traceHeaders(r.Header)
 	}
-	resp, err := do(r.Context(), http.MethodGet, r.URL.Query().Get("url"), "", headers)
+	resp, err := do(r.Context(), client, http.MethodGet, r.URL.Query().Get("url"), "", headers)
 	if err != nil {
 		w.WriteHeader(http.StatusBadGateway)
 		_ = json.NewEncoder(w).Encode(echo.Response{Error: err.Error()})
@@ -138,7 +138,7 @@ func call(w http.ResponseWriter, r *http.Request, copyTrace bool) {
 
 var client = &http.Client{Timeout: 30 * time.Second}
 
-func do(ctx context.Context, method, url, body string, headers http.Header) (echo.Response, error) {
+func do(ctx context.Context, c *http.Client, method, url, body string, headers http.Header) (echo.Response, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -155,7 +155,7 @@ func do(ctx context.Context, method, url, body string, headers http.Header) (ech
 		}
 		req.Header[k] = vs
 	}
-	resp, err := client.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		return echo.Response{}, err
 	}

@@ -1,10 +1,8 @@
-package bootstrap_test
+package dataplane
 
 import (
 	"bytes"
-	"fmt"
 	"net"
-	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -14,12 +12,47 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/planeless/planeless/proxy"
+	"github.com/planeless/planeless/tests/harness"
 )
+
+// TestTwoSidecarsExportOTLP is TestTracesJoinAcrossPods with
+// planeless.dev/tracing: otlp: both sidecars export over OTLP/gRPC to a
+// receiver on the host's bridge address, the server's span a child of the
+// client's in the same trace, each named after its workload.
+func TestTwoSidecarsExportOTLP(t *testing.T) {
+	t.Parallel()
+	h := harness.New(t)
+	r := startOTLPReceiver(t, h.Gateway().String())
+	pods := startTraced(t, h, proxy.TracingOTLP, r.addr)
+	if got := pods["client"].Get(t, "http://server.shop:8080/books"); got.Status != 200 {
+		t.Fatalf("status %d %s", got.Status, got.Error)
+	}
+
+	var c, s *tracepb.Span
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if c, s = r.span("client.shop", tracepb.Span_SPAN_KIND_CLIENT), r.span("server.shop", tracepb.Span_SPAN_KIND_SERVER); c != nil && s != nil {
+			break
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c == nil || s == nil {
+		t.Fatalf("no client and server span after 30s; exports %v, spans %v", r.methods, r.spans)
+	}
+	if !bytes.Equal(s.GetTraceId(), c.GetTraceId()) || !bytes.Equal(s.GetParentSpanId(), c.GetSpanId()) {
+		t.Errorf("server span (trace %x, parent %x) is not the child of the client span (trace %x, id %x)",
+			s.GetTraceId(), s.GetParentSpanId(), c.GetTraceId(), c.GetSpanId())
+	}
+	if r.methods[0] != "/opentelemetry.proto.collector.trace.v1.TraceService/Export" {
+		t.Errorf("Envoy called %s", r.methods[0])
+	}
+}
 
 // otlpReceiver is a gRPC server that accepts OTLP trace exports: it reads
 // each request as the OTLP protobuf (ExportTraceServiceRequest has the
 // wire format of TracesData) and answers with an empty response.
 type otlpReceiver struct {
+	addr    string
 	mu      sync.Mutex
 	methods []string
 	spans   map[string][]*tracepb.Span // by service.name
@@ -32,7 +65,8 @@ func (rawCodec) Marshal(v any) ([]byte, error)      { return *(v.(*[]byte)), nil
 func (rawCodec) Unmarshal(data []byte, v any) error { *(v.(*[]byte)) = bytes.Clone(data); return nil }
 func (rawCodec) Name() string                       { return "proto" }
 
-func startOTLPReceiver(t *testing.T) (*otlpReceiver, string) {
+// startOTLPReceiver listens on host, a free port, until the test ends.
+func startOTLPReceiver(t *testing.T, host string) *otlpReceiver {
 	t.Helper()
 	r := &otlpReceiver{spans: map[string][]*tracepb.Span{}}
 	srv := grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
@@ -62,13 +96,14 @@ func startOTLPReceiver(t *testing.T) (*otlpReceiver, string) {
 		empty := []byte{}
 		return stream.SendMsg(&empty)
 	}))
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(srv.Stop)
-	return r, l.Addr().String()
+	r.addr = l.Addr().String()
+	return r
 }
 
 func (r *otlpReceiver) span(service string, kind tracepb.Span_SpanKind) *tracepb.Span {
@@ -80,45 +115,4 @@ func (r *otlpReceiver) span(service string, kind tracepb.Span_SpanKind) *tracepb
 		}
 	}
 	return nil
-}
-
-// TestTwoSidecarsExportOTLP is TestTwoSidecarsReportOneTrace with
-// planeless.dev/tracing: otlp: both sidecars export over OTLP/gRPC, the
-// server's span a child of the client's in the same trace, each named
-// after its workload.
-func TestTwoSidecarsExportOTLP(t *testing.T) {
-	t.Parallel()
-	r, addr := startOTLPReceiver(t)
-	app := statusApp(t)
-	traced := []podOption{
-		withAnnotation(proxy.Prefix+"tracing", "otlp"),
-		withAnnotation(proxy.Prefix+"tracing-endpoint", addr),
-		withAnnotation(proxy.Prefix+"tracing-sampling", "100"),
-	}
-	client, _ := sidecar(t, "client", "", 0, traced...)
-	sidecar(t, "server", "127.0.0.3", app, traced...)
-	if code := send(t, http.DefaultClient, client.Ports.Outbound, fmt.Sprintf("127.0.0.3:%d", app), "/books", "text/plain"); code != 200 {
-		t.Fatalf("status %d", code)
-	}
-
-	var c, s *tracepb.Span
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if c, s = r.span("client.shop", tracepb.Span_SPAN_KIND_CLIENT), r.span("server.shop", tracepb.Span_SPAN_KIND_SERVER); c != nil && s != nil {
-			break
-		}
-	}
-	if c == nil || s == nil {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		t.Fatalf("no client and server span after 30s; exports %v, spans %v", r.methods, r.spans)
-	}
-	if !bytes.Equal(s.GetTraceId(), c.GetTraceId()) || !bytes.Equal(s.GetParentSpanId(), c.GetSpanId()) {
-		t.Errorf("server span (trace %x, parent %x) is not the child of the client span (trace %x, id %x)",
-			s.GetTraceId(), s.GetParentSpanId(), c.GetTraceId(), c.GetSpanId())
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.methods[0] != "/opentelemetry.proto.collector.trace.v1.TraceService/Export" {
-		t.Errorf("Envoy called %s", r.methods[0])
-	}
 }
