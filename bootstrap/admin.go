@@ -1,6 +1,8 @@
 package bootstrap
 
 import (
+	"regexp"
+
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -51,9 +53,13 @@ func adminAddress() *corev3.Address {
 // admin binds Envoy's admin interface to AdminSocket, without an access
 // log (omitting it is how Envoy's admin logs nothing).
 func admin() *bootstrapv3.Admin {
+	// Envoy matches the path with its query string: each path is allowed
+	// with any query (?usedonly, ?graceful), and only that path.
 	allow := make([]*matcherv3.StringMatcher, len(AdminPaths))
 	for i, path := range AdminPaths {
-		allow[i] = &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: path}}
+		allow[i] = &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{
+			Regex: "^" + regexp.QuoteMeta(path) + `(\?.*)?$`,
+		}}}
 	}
 	return &bootstrapv3.Admin{
 		Address:    adminAddress(),

@@ -260,6 +260,12 @@ func TestStatsListenerServesOnlyPrometheusAndReady(t *testing.T) {
 	if code, _ := adminGet(t, e.adminSocket, http.MethodPost, "/quitquitquit"); code != http.StatusForbidden {
 		t.Errorf("POST /quitquitquit on the admin socket = %d, want 403", code)
 	}
+	if code, _ := adminGet(t, e.adminSocket, http.MethodPost, "/stats/recentlookups/enable"); code != http.StatusForbidden {
+		t.Errorf("POST /stats/recentlookups/enable (under an allowed path) on the admin socket = %d, want 403", code)
+	}
+	if code, body := get(t, http.MethodGet, stats+"/stats/prometheus?usedonly&filter=cluster"); code != http.StatusOK || !strings.Contains(body, "envoy_cluster_") {
+		t.Errorf("GET /stats/prometheus?usedonly&filter=cluster on the stats port = %d, want 200 with cluster metrics", code)
+	}
 	if fi, err := os.Stat(e.adminSocket); err != nil || fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
 		t.Errorf("admin socket %s: %v, mode %v; want a socket only its owner may open (0600)", e.adminSocket, err, fi.Mode())
 	}

@@ -68,7 +68,14 @@ func (p *packer) outboundListener(s *proxy.Spec) *listenerv3.Listener {
 	if !s.Egress {
 		return nil
 	}
-	chains := append(p.selfChains(s), p.outboundHTTPChain(s, outboundHTTPCluster, nil,
+	var ipv4 []*corev3.CidrRange
+	if s.IPv6 {
+		// Each family's chain says its range: a chain without one also
+		// matches ::/0, and between two matches of the same length Envoy
+		// picks either.
+		ipv4 = []*corev3.CidrRange{anyIPv4}
+	}
+	chains := append(p.selfChains(s), p.outboundHTTPChain(s, outboundHTTPCluster, ipv4,
 		p.pinToOriginalDestination(), p.boundedNames(s), p.forwardProxy()))
 	if s.IPv6 {
 		// Envoy 1.40's forward proxy cannot be pinned to an IPv6 address:
@@ -108,7 +115,10 @@ func (p *packer) outboundHTTPChain(s *proxy.Spec, cluster string, ranges []*core
 	}
 }
 
-var anyIPv6 = &corev3.CidrRange{AddressPrefix: "::", PrefixLen: wrapperspb.UInt32(0)}
+var (
+	anyIPv4 = &corev3.CidrRange{AddressPrefix: "0.0.0.0", PrefixLen: wrapperspb.UInt32(0)}
+	anyIPv6 = &corev3.CidrRange{AddressPrefix: "::", PrefixLen: wrapperspb.UInt32(0)}
+)
 
 // pinToOriginalDestination puts the address and port the application
 // dialled (restored by the original_dst listener filter) where the forward

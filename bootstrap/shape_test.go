@@ -366,6 +366,9 @@ func TestOutboundProxiesHTTPAndPassesTheRestThrough(t *testing.T) {
 		s.IPv6 = true
 		b := build(t, &s)
 		chains := listener(b, "outbound").GetFilterChains()
+		if r := chains[len(chains)-2].GetFilterChainMatch().GetPrefixRanges(); len(r) != 1 || r[0].GetAddressPrefix() != "0.0.0.0" {
+			t.Errorf("the IPv4 HTTP chain matches %v, want 0.0.0.0/0: without it, it also matches IPv6 destinations", r)
+		}
 		last := chains[len(chains)-1]
 		if r := last.GetFilterChainMatch().GetPrefixRanges(); len(r) != 1 || r[0].GetAddressPrefix() != "::" || r[0].GetPrefixLen().GetValue() != 0 {
 			t.Errorf("chain %s matches %v, want ::/0", last.GetName(), r)
