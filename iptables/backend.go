@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os/exec"
 	"strings"
-
-	goiptables "github.com/coreos/go-iptables/iptables"
 )
 
 // Backend is the iptables variant rules are installed with. Both program
@@ -78,28 +76,6 @@ func countRules(ctx context.Context, save string) (int, error) {
 	return n, nil
 }
 
-// Open returns the tables of family f through backend b (not auto).
-func Open(b Backend, f Family) (*goiptables.IPTables, error) {
-	var path string
-	switch b {
-	case BackendNFT:
-		path = commandFor(f) + "-nft"
-	case BackendLegacy:
-		path = commandFor(f) + "-legacy"
-	default:
-		return nil, fmt.Errorf("opening %s: backend %q is not resolved", commandFor(f), b)
-	}
-	proto := goiptables.ProtocolIPv4
-	if f == IPv6 {
-		proto = goiptables.ProtocolIPv6
-	}
-	ipt, err := goiptables.New(goiptables.IPFamily(proto), goiptables.Timeout(5), goiptables.Path(path))
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
-	}
-	return ipt, nil
-}
-
 // Install applies Plan(c) through backend b, for IPv4 and, when c.IPv6,
 // IPv6. It returns the backend it used.
 func Install(ctx context.Context, b Backend, c Config) (Backend, error) {
@@ -117,13 +93,14 @@ func Install(ctx context.Context, b Backend, c Config) (Backend, error) {
 	}
 	rules := Plan(c)
 	for _, f := range families(c.IPv6) {
-		ipt, err := Open(b, f)
-		if err != nil {
-			return "", err
+		if err := Restore(ctx, b, f, rules); err != nil {
+			return "", fmt.Errorf("installing %s rules: %w", f, err)
 		}
-		if err := Apply(ctx, ipt, rules); err != nil {
-			return "", fmt.Errorf("applying %s rules: %w", f, err)
-		}
+	}
+	if !c.IPv6 {
+		// An earlier run may have installed IPv6 rules; where IPv6 does not
+		// work there are none, and the error says only that.
+		_ = Restore(ctx, b, IPv6, nil)
 	}
 	return b, nil
 }
@@ -136,11 +113,7 @@ func Uninstall(ctx context.Context, b Backend, ipv6 bool) (Backend, error) {
 		return "", err
 	}
 	for _, f := range families(ipv6) {
-		ipt, err := Open(b, f)
-		if err != nil {
-			return "", err
-		}
-		if err := Cleanup(ctx, ipt); err != nil {
+		if err := Restore(ctx, b, f, nil); err != nil {
 			return "", fmt.Errorf("removing %s rules: %w", f, err)
 		}
 	}

@@ -34,8 +34,8 @@ func TestParseBackend(t *testing.T) {
 	}
 }
 
-func TestOpenNeedsAResolvedBackend(t *testing.T) {
-	if _, err := Open(BackendAuto, IPv4); err == nil || !strings.Contains(err.Error(), "not resolved") {
-		t.Errorf("Open(auto) = %v, want an error saying the backend is not resolved", err)
+func TestRestoreNeedsAResolvedBackend(t *testing.T) {
+	if err := Restore(t.Context(), BackendAuto, IPv4, nil); err == nil || !strings.Contains(err.Error(), "not resolved") {
+		t.Errorf("Restore(auto) = %v, want an error saying the backend is not resolved", err)
 	}
 }
