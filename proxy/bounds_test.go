@@ -1,0 +1,220 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/planeless/planeless/tests/pods"
+)
+
+// hostile are pods written to make admission expensive or its answer huge.
+// Each must be answered with short lines, allocating a bounded amount
+// whatever the size of what the pod says.
+func hostile() map[string]*corev1.Pod {
+	list := func(n int, item func(i int) string) string {
+		items := make([]string, n)
+		for i := range items {
+			items[i] = item(i)
+		}
+		return strings.Join(items, ",")
+	}
+	mb := strings.Repeat("x", 1<<20)
+	unknown := map[string]string{}
+	for i := range 20000 {
+		unknown[fmt.Sprintf("%splaneless-key-%05d", Prefix, i)] = "v"
+	}
+	every := map[string]string{}
+	for _, a := range Annotations {
+		every[a.Name] = mb
+	}
+	running := func(uid int64) pods.Option {
+		return func(p *corev1.Pod) {
+			for i := range 2000 {
+				p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: fmt.Sprintf("c%d", i), Image: "x"})
+			}
+			pods.RunAsUser(uid)(p)
+		}
+	}
+	return map[string]*corev1.Pod{
+		"40,000 ports":            testPod(pods.Annotation(Prefix+"ports", list(40000, func(i int) string { return strconv.Itoa(i%65535 + 1) }))),
+		"a range of every port":   testPod(pods.Annotation(Prefix+"ports", "1-65535")),
+		"30,000 CIDRs":            testPod(pods.Annotation(Prefix+"exclude-outbound-cidrs", list(30000, func(i int) string { return fmt.Sprintf("10.%d.%d.0/24", i/256%256, i%256) }))),
+		"50,000 header names":     testPod(pods.Annotation(Prefix+"access-log-request-headers", list(50000, func(i int) string { return fmt.Sprintf("x-h-%d", i) }))),
+		"20,000 unknown keys":     testPod(pods.Annotations(unknown)),
+		"a 1 MB tracing endpoint": testPod(pods.Annotation(Prefix+"tracing-endpoint", mb+":9411")),
+		"a 1 MB unknown key":      testPod(pods.Annotation(Prefix+mb, "v")),
+		"every annotation 1 MB":   testPod(pods.Annotations(every)),
+		"40,000 container ports":  testPod(pods.ManyPorts(1, 40000)),
+		"2,000 containers as the proxy's UID": testPod(running(1337)),
+		"a 1 MB app label":                    testPod(pods.Label("app", mb)),
+		"a 1 MB container name":               testPod(func(p *corev1.Pod) { p.Spec.Containers[0].Name = mb; p.Spec.Containers[0].Ports[0].ContainerPort = 15000 }),
+	}
+}
+
+// maxLine bounds one warning or one problem of a refusal: a quoted value
+// of MaxEcho bytes, an annotation name, a reason and the allowed values.
+const maxLine = 1 << 10
+
+// maxLines bounds the lines of one answer: one per annotation, the pod's
+// problems, and the counts of what was left out.
+var maxLines = len(Annotations) + maxPodProblems + 2
+
+func TestHostilePodsGetShortAnswers(t *testing.T) {
+	for name, pod := range hostile() {
+		t.Run(name, func(t *testing.T) {
+			_, warnings, err := FromPod(pod, DefaultDefaults())
+			lines := warnings
+			if err != nil {
+				lines = append(lines, strings.Split(err.Error(), "\n")...)
+			}
+			if err == nil && len(warnings) == 0 {
+				t.Fatal("the pod was accepted without a word")
+			}
+			if len(lines) > maxLines {
+				t.Errorf("%d lines, more than %d", len(lines), maxLines)
+			}
+			for _, l := range lines {
+				if len(l) > maxLine {
+					t.Errorf("a line of %d bytes, more than %d: %.200s…", len(l), maxLine, l)
+				}
+			}
+		})
+	}
+}
+
+// What the pod says does not change what reading it costs: every hostile
+// pod is read within a fixed allocation budget (bytes allocated, measured,
+// not time).
+func TestHostilePodsCostABoundedAmount(t *testing.T) {
+	const budget = 128 << 10
+	for name, pod := range hostile() {
+		t.Run(name, func(t *testing.T) {
+			if got := allocated(func() { _, _, _ = FromPod(pod, DefaultDefaults()) }); got > budget {
+				t.Errorf("reading the pod allocated %d KiB, more than %d KiB", got>>10, budget>>10)
+			}
+		})
+	}
+}
+
+// allocated returns the bytes f allocates, averaged over a few runs.
+func allocated(f func()) uint64 {
+	const runs = 5
+	f() // warm up lazily built state
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		f()
+	}
+	runtime.ReadMemStats(&after)
+	return (after.TotalAlloc - before.TotalAlloc) / runs
+}
+
+func TestListsAndTheirBounds(t *testing.T) {
+	tests := map[string]struct {
+		key, value string
+		check      func(t *testing.T, s *Spec)
+		wantErr    string
+	}{
+		"a port range takes the protocol": {
+			key: Prefix + "ports", value: "8000-8002:grpc,9000",
+			check: func(t *testing.T, s *Spec) {
+				want := []Port{{8000, ProtocolGRPC}, {8001, ProtocolGRPC}, {8002, ProtocolGRPC}, {9000, ProtocolAuto}}
+				if fmt.Sprint(s.Inbound) != fmt.Sprint(want) {
+					t.Errorf("inbound = %v, want %v", s.Inbound, want)
+				}
+			},
+		},
+		"a range overlapping a port is listed twice": {key: Prefix + "ports", value: "8001,8000-8002", wantErr: "port 8001 is listed twice"},
+		"a backwards range is refused":               {key: Prefix + "ports", value: "8010-8000", wantErr: `port range "8010-8000" ends before it starts`},
+		"a range past the bound is refused":          {key: Prefix + "ports", value: "1000-1256", wantErr: "more than 256 ports"},
+		"the bound itself is accepted": {
+			key: Prefix + "exclude-inbound-ports", value: "1000-1255",
+			check: func(t *testing.T, s *Spec) {
+				if len(s.ExcludeInboundPorts) != MaxPorts {
+					t.Errorf("%d ports, want %d", len(s.ExcludeInboundPorts), MaxPorts)
+				}
+			},
+		},
+		"excluded ports take ranges": {
+			key: Prefix + "exclude-outbound-ports", value: "5432, 30000-30002",
+			check: func(t *testing.T, s *Spec) {
+				if joinPorts(s.ExcludeOutboundPorts) != "5432, 30000, 30001, 30002" {
+					t.Errorf("ports = %v", s.ExcludeOutboundPorts)
+				}
+			},
+		},
+		"CIDRs past the bound are refused": {
+			key: Prefix + "exclude-inbound-cidrs", value: strings.Repeat("10.0.0.1,", MaxCIDRs) + "10.0.0.2",
+			wantErr: "more than 64 CIDRs",
+		},
+		"a value past the byte bound is refused before it is read": {
+			key: Prefix + "proxy-image", value: strings.Repeat("a", MaxAnnotationBytes+1),
+			wantErr: "4097 bytes, more than the 4096 an annotation may hold",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			s, _, err := FromPod(testPod(pods.Annotation(tc.key, tc.value)), DefaultDefaults())
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)
+				}
+				var invalid *InvalidAnnotationError
+				if !errors.As(err, &invalid) || invalid.Annotation != tc.key {
+					t.Errorf("the error does not name the annotation %s: %v", tc.key, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			tc.check(t, s)
+		})
+	}
+}
+
+func TestUnknownAnnotationsAreBounded(t *testing.T) {
+	a := map[string]string{}
+	for i := range 12 {
+		a[fmt.Sprintf("%sunknown-%02d", Prefix, i)] = "x"
+	}
+	a[Prefix+"egres"] = "false"
+	_, warnings, err := FromPod(testPod(pods.Annotations(a)), DefaultDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"unknown annotation planeless.dev/egres is ignored; did you mean planeless.dev/egress?",
+		"unknown annotation planeless.dev/unknown-00 is ignored",
+		"unknown annotation planeless.dev/unknown-01 is ignored",
+		"unknown annotation planeless.dev/unknown-02 is ignored",
+		"unknown annotation planeless.dev/unknown-03 is ignored",
+		"8 more unknown planeless.dev/ annotations are ignored",
+	}
+	if strings.Join(warnings, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings:\n%s\nwant:\n%s", strings.Join(warnings, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestEchoCutsLongValues(t *testing.T) {
+	tests := map[string]struct{ in, want string }{
+		"a short value is quoted whole": {"8080:quic", `"8080:quic"`},
+		"a long value is cut and says so": {strings.Repeat("a", 200),
+			`"` + strings.Repeat("a", MaxEcho) + `"… (200 bytes, truncated)`},
+		"a cut never splits a character": {strings.Repeat("a", MaxEcho-1) + "é" + "b",
+			`"` + strings.Repeat("a", MaxEcho-1) + `"… (130 bytes, truncated)`},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := Echo(tc.in); got != tc.want {
+				t.Errorf("Echo = %s, want %s", got, tc.want)
+			}
+		})
+	}
+}
