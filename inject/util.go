@@ -5,8 +5,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-func ptr[T any](v T) *T { return &v }
-
 func intOrString(port uint16) intstr.IntOrString { return intstr.FromInt32(int32(port)) }
 
 func fieldEnv(name, path string) corev1.EnvVar {

@@ -52,7 +52,7 @@ func (h *Handler) handle(req admission.Request) (admission.Response, string) {
 	if req.Operation != admissionv1.Create || req.Resource.Resource != "pods" || req.SubResource != "" {
 		return admission.Allowed("planeless only injects pods being created"), resultSkipped
 	}
-	ops, res, err := h.Injector.Patch(req.Object.Raw, req.Namespace)
+	ops, res, err := h.Injector.Patch(context.TODO(), req.Object.Raw, req.Namespace)
 	switch {
 	case err != nil && refused(err):
 		resp := admission.Denied(strings.ReplaceAll(err.Error(), "\n", "; "))
