@@ -27,26 +27,25 @@ import (
 // and decodes one level at a time, only along what changed. A pod's
 // environment, volumes and everything else injection leaves alone are
 // never decoded.
-func merge(r, before, after json.RawMessage) (json.RawMessage, error) {
+func merge(r, before, after []byte) ([]byte, error) {
 	if bytes.Equal(before, after) {
 		return r, nil
 	}
 	switch {
 	case isObject(after) && isObject(before):
-		var a, b, out map[string]json.RawMessage
-		if err := json.Unmarshal(after, &a); err != nil {
+		a, err := members(after)
+		if err != nil {
 			return nil, err
 		}
-		if err := json.Unmarshal(before, &b); err != nil {
+		b, err := members(before)
+		if err != nil {
 			return nil, err
 		}
+		out := map[string][]byte{}
 		if isObject(r) {
-			if err := json.Unmarshal(r, &out); err != nil {
+			if out, err = members(r); err != nil {
 				return nil, err
 			}
-		}
-		if out == nil {
-			out = make(map[string]json.RawMessage, len(a))
 		}
 		for k, av := range a {
 			bv, inBefore := b[k]
@@ -70,21 +69,23 @@ func merge(r, before, after json.RawMessage) (json.RawMessage, error) {
 		}
 		return writeObject(out)
 	case isArray(after) && isArray(before) && isArray(r):
-		var a, b, rl []json.RawMessage
+		var a, b, rl [][]byte
 		for _, d := range []struct {
-			text json.RawMessage
-			into *[]json.RawMessage
+			text []byte
+			into *[][]byte
 		}{{after, &a}, {before, &b}, {r, &rl}} {
-			if err := json.Unmarshal(d.text, d.into); err != nil {
+			list, err := elements(d.text)
+			if err != nil {
 				return nil, err
 			}
+			*d.into = list
 		}
 		bIndex, _ := byName(b)
 		_, aNames := byName(a)
 		if bIndex == nil || aNames == nil || len(rl) != len(b) {
 			return after, nil
 		}
-		out := make([]json.RawMessage, len(a))
+		out := make([][]byte, len(a))
 		for i, av := range a {
 			j, found := bIndex[aNames[i]]
 			if !found {
@@ -105,7 +106,7 @@ func merge(r, before, after json.RawMessage) (json.RawMessage, error) {
 // byName indexes a list whose elements are all objects with a unique string
 // "name": the position of each name, and the name of each element. Both are
 // nil for any other list.
-func byName(list []json.RawMessage) (index map[string]int, names []string) {
+func byName(list [][]byte) (index map[string]int, names []string) {
 	index = make(map[string]int, len(list))
 	names = make([]string, len(list))
 	for i, e := range list {
@@ -126,7 +127,7 @@ func byName(list []json.RawMessage) (index map[string]int, names []string) {
 // writeObject and writeArray join values that are JSON texts already
 // (parts of r or of after), without the validation and compaction
 // json.Marshal would spend on each of them at every level.
-func writeObject(m map[string]json.RawMessage) (json.RawMessage, error) {
+func writeObject(m map[string][]byte) ([]byte, error) {
 	keys := slices.Sorted(maps.Keys(m))
 	var b bytes.Buffer
 	b.WriteByte('{')
@@ -146,7 +147,7 @@ func writeObject(m map[string]json.RawMessage) (json.RawMessage, error) {
 	return b.Bytes(), nil
 }
 
-func writeArray(list []json.RawMessage) json.RawMessage {
+func writeArray(list [][]byte) []byte {
 	var b bytes.Buffer
 	b.WriteByte('[')
 	for i, v := range list {
@@ -159,17 +160,17 @@ func writeArray(list []json.RawMessage) json.RawMessage {
 	return b.Bytes()
 }
 
-func valueOrNull(v json.RawMessage) json.RawMessage {
+func valueOrNull(v []byte) []byte {
 	if len(v) == 0 {
-		return json.RawMessage("null")
+		return []byte("null")
 	}
 	return v
 }
 
-func isObject(v json.RawMessage) bool { return firstByte(v) == '{' }
-func isArray(v json.RawMessage) bool  { return firstByte(v) == '[' }
+func isObject(v []byte) bool { return firstByte(v) == '{' }
+func isArray(v []byte) bool  { return firstByte(v) == '[' }
 
-func firstByte(v json.RawMessage) byte {
+func firstByte(v []byte) byte {
 	v = bytes.TrimLeft(v, " \t\r\n")
 	if len(v) == 0 {
 		return 0

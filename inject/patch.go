@@ -9,11 +9,20 @@ import (
 	"gomodules.xyz/jsonpatch/v2"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/planeless/planeless/proxy"
 )
 
 // DefaultNamespace stands in for a pod's namespace when neither the pod
 // nor the caller names one, as kubectl does.
 const DefaultNamespace = metav1.NamespaceDefault
+
+// MaxPodBytes bounds the pod the injector reads, as JSON: what a review
+// costs grows with the pod (decoding it, encoding it twice, the patch), and
+// this bound keeps the worst review under 20 MB allocated (make bench,
+// TestWorstCaseReviewIsBounded). Pods are a few KiB; 384 KiB is a pod with
+// some 4,000 environment variables.
+const MaxPodBytes = 384 << 10
 
 // Pod decodes the pod in raw, injects it and returns raw with exactly the
 // injection's changes (see merge): what `planeless inject` prints and what
@@ -25,6 +34,10 @@ const DefaultNamespace = metav1.NamespaceDefault
 // Work stops with ctx's error at the first step after ctx ends (the API
 // server has stopped waiting for the answer).
 func (i *Injector) Pod(ctx context.Context, raw []byte, namespace string) ([]byte, Result, error) {
+	if len(raw) > MaxPodBytes {
+		return nil, Result{}, &proxy.PodError{Reason: fmt.Sprintf(
+			"the pod is %d KiB of JSON, more than the %d KiB planeless injects", len(raw)>>10, MaxPodBytes>>10)}
+	}
 	var pod corev1.Pod
 	if err := json.Unmarshal(raw, &pod); err != nil {
 		return nil, Result{}, fmt.Errorf("decoding pod: %w", err)

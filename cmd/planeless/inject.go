@@ -35,7 +35,7 @@ what the webhook would store. Injecting twice changes nothing.`,
 			defer in.Close()
 			var out bytes.Buffer
 			warn := func(w string) { fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w) }
-			if err := injector.Manifests(in, &out, warn); err != nil {
+			if err := injector.Manifests(in, &out, "", warn); err != nil {
 				return err
 			}
 			_, err = out.WriteTo(cmd.OutOrStdout())

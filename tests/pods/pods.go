@@ -4,8 +4,10 @@
 package pods
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -113,4 +115,36 @@ func Container(c corev1.Container) Option {
 // Volume appends a volume.
 func Volume(v corev1.Volume) Option {
 	return func(p *corev1.Pod) { p.Spec.Volumes = append(p.Spec.Volumes, v) }
+}
+
+// Padded adds environment variables to the first container until the pod
+// is about size bytes of JSON (within 100 bytes).
+func Padded(size int) Option {
+	return func(p *corev1.Pod) {
+		raw, err := json.Marshal(p)
+		if err != nil {
+			panic(err)
+		}
+		const entry = `{"name":"PAD_000000","value":""},`
+		value := strings.Repeat("v", 64)
+		c := &p.Spec.Containers[0]
+		for n, left := 0, size-len(raw); left > len(entry)+len(value); n++ {
+			c.Env = append(c.Env, corev1.EnvVar{Name: fmt.Sprintf("PAD_%06d", n), Value: value})
+			left -= len(entry) + len(value)
+		}
+	}
+}
+
+// LoggedHeaders logs n request and n response headers of length bytes
+// each (planeless.dev/access-log-*-headers).
+func LoggedHeaders(n, length int) Option {
+	return func(p *corev1.Pod) {
+		names := make([]string, n)
+		for i := range names {
+			prefix := fmt.Sprintf("x-%02d-", i)
+			names[i] = prefix + strings.Repeat("h", length-len(prefix))
+		}
+		Annotation("planeless.dev/access-log-request-headers", strings.Join(names, ","))(p)
+		Annotation("planeless.dev/access-log-response-headers", strings.Join(names, ","))(p)
+	}
 }
