@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -17,44 +16,11 @@ import (
 // Each must be answered with short lines, allocating a bounded amount
 // whatever the size of what the pod says.
 func hostile() map[string]*corev1.Pod {
-	list := func(n int, item func(i int) string) string {
-		items := make([]string, n)
-		for i := range items {
-			items[i] = item(i)
-		}
-		return strings.Join(items, ",")
+	names := make([]string, len(Annotations))
+	for i, a := range Annotations {
+		names[i] = a.Name
 	}
-	mb := strings.Repeat("x", 1<<20)
-	unknown := map[string]string{}
-	for i := range 20000 {
-		unknown[fmt.Sprintf("%splaneless-key-%05d", Prefix, i)] = "v"
-	}
-	every := map[string]string{}
-	for _, a := range Annotations {
-		every[a.Name] = mb
-	}
-	running := func(uid int64) pods.Option {
-		return func(p *corev1.Pod) {
-			for i := range 2000 {
-				p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: fmt.Sprintf("c%d", i), Image: "x"})
-			}
-			pods.RunAsUser(uid)(p)
-		}
-	}
-	return map[string]*corev1.Pod{
-		"40,000 ports":            testPod(pods.Annotation(Prefix+"ports", list(40000, func(i int) string { return strconv.Itoa(i%65535 + 1) }))),
-		"a range of every port":   testPod(pods.Annotation(Prefix+"ports", "1-65535")),
-		"30,000 CIDRs":            testPod(pods.Annotation(Prefix+"exclude-outbound-cidrs", list(30000, func(i int) string { return fmt.Sprintf("10.%d.%d.0/24", i/256%256, i%256) }))),
-		"50,000 header names":     testPod(pods.Annotation(Prefix+"access-log-request-headers", list(50000, func(i int) string { return fmt.Sprintf("x-h-%d", i) }))),
-		"20,000 unknown keys":     testPod(pods.Annotations(unknown)),
-		"a 1 MB tracing endpoint": testPod(pods.Annotation(Prefix+"tracing-endpoint", mb+":9411")),
-		"a 1 MB unknown key":      testPod(pods.Annotation(Prefix+mb, "v")),
-		"every annotation 1 MB":   testPod(pods.Annotations(every)),
-		"40,000 container ports":  testPod(pods.ManyPorts(1, 40000)),
-		"2,000 containers as the proxy's UID": testPod(running(1337)),
-		"a 1 MB app label":                    testPod(pods.Label("app", mb)),
-		"a 1 MB container name":               testPod(func(p *corev1.Pod) { p.Spec.Containers[0].Name = mb; p.Spec.Containers[0].Ports[0].ContainerPort = 15000 }),
-	}
+	return pods.Hostile(names)
 }
 
 // maxLine bounds one warning or one problem of a refusal: a quoted value

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -27,7 +26,7 @@ var _ admission.Handler = (*Handler)(nil)
 // Handle injects pods being created and allows everything else unchanged.
 func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
 	start := time.Now()
-	resp, result := h.handle(req)
+	resp, result := h.handle(ctx, req)
 	h.Metrics.observe(result, time.Since(start))
 
 	attrs := []any{
@@ -48,27 +47,22 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	return resp
 }
 
-func (h *Handler) handle(req admission.Request) (admission.Response, string) {
+func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.Response, string) {
 	if req.Operation != admissionv1.Create || req.Resource.Resource != "pods" || req.SubResource != "" {
 		return admission.Allowed("planeless only injects pods being created"), resultSkipped
 	}
-	ops, res, err := h.Injector.Patch(context.TODO(), req.Object.Raw, req.Namespace)
+	ops, res, err := h.Injector.Patch(ctx, req.Object.Raw, req.Namespace)
 	switch {
 	case err != nil && refused(err):
-		resp := admission.Denied(strings.ReplaceAll(err.Error(), "\n", "; "))
+		resp := admission.Denied(message(err))
 		resp.Result.Code = http.StatusBadRequest
-		resp.Warnings = res.Warnings
-		return resp, resultDenied
+		return resp.WithWarnings(warnings(res.Warnings)...), resultDenied
 	case err != nil:
-		return admission.Errored(http.StatusBadRequest, err), resultError
+		return admission.Errored(http.StatusBadRequest, errors.New(message(err))), resultError
 	case res.Skipped != "":
-		resp := admission.Allowed(res.Skipped)
-		resp.Warnings = res.Warnings
-		return resp, resultSkipped
+		return admission.Allowed(res.Skipped).WithWarnings(warnings(res.Warnings)...), resultSkipped
 	}
-	resp := admission.Patched("planeless injected the pod", ops...)
-	resp.Warnings = res.Warnings
-	return resp, resultInjected
+	return admission.Patched("planeless injected the pod", ops...).WithWarnings(warnings(res.Warnings)...), resultInjected
 }
 
 // refused reports whether err is the user's to fix (an annotation or the
@@ -81,7 +75,7 @@ func refused(err error) bool {
 
 func podName(req admission.Request) string {
 	if req.Name != "" {
-		return req.Name
+		return cut(req.Name, 256)
 	}
 	var meta struct {
 		Metadata struct {
@@ -89,5 +83,5 @@ func podName(req admission.Request) string {
 		} `json:"metadata"`
 	}
 	_ = jsonUnmarshal(req.Object.Raw, &meta)
-	return meta.Metadata.GenerateName
+	return cut(meta.Metadata.GenerateName, 256)
 }
