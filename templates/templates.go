@@ -45,8 +45,16 @@ func Default() Set {
 }
 
 // Load reads the templates from dir; a file missing there keeps its
-// embedded default.
+// embedded default. dir itself must exist: a mistyped folder is an error,
+// not the defaults.
 func Load(dir string) (Set, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return Set{}, fmt.Errorf("reading the templates folder: %w", err)
+	}
+	if !info.IsDir() {
+		return Set{}, fmt.Errorf("reading the templates folder: %s is not a folder", dir)
+	}
 	return load(overlay{dir: dir})
 }
 

@@ -2,6 +2,7 @@ package chart_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,19 +26,30 @@ func TestChartRBACIsEnoughForCertificateManagement(t *testing.T) {
 
 	asWebhook := cluster.Impersonate(namespace, "planeless")
 	certDir := t.TempDir()
-	ready, err := certs.Manage(ctx, asWebhook, certs.Options{
+	m, err := certs.New(asWebhook, certs.Options{
 		Namespace:         namespace,
 		SecretName:        "planeless-tls",
 		ServiceName:       "planeless",
 		WebhookConfigName: "planeless",
 		CertDir:           certDir,
-		Failed:            func(err error) { t.Errorf("certificate management failed: %v", err) },
 	})
 	if err != nil {
-		t.Fatalf("Manage as the chart's service account: %v", err)
+		t.Fatalf("certificate management as the chart's service account: %v", err)
 	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("certificate management failed: %v", err)
+		}
+	})
 	select {
-	case <-ready:
+	case <-m.Ready():
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("certificate management stopped under the chart's RBAC: %v", err)
 	case <-time.After(2 * time.Minute):
 		t.Fatal("certificates never became ready under the chart's RBAC")
 	}
