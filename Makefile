@@ -10,8 +10,8 @@ SHELL := bash
 TOOLS := $(CURDIR)/.tools
 BIN   := $(CURDIR)/bin
 
-# The Envoy version is written once, in templates/templates.go.
-ENVOY_VERSION := $(shell sed -n 's/^const EnvoyVersion = "\(.*\)"/\1/p' templates/templates.go)
+# The Envoy version is written once, in templates/versions.go.
+ENVOY_VERSION := $(shell sed -n 's/^[[:space:]]*EnvoyVersion = "\(.*\)"/\1/p' templates/versions.go)
 
 export PLANELESS_ENVOY := $(TOOLS)/bin/envoy
 export PLANELESS_BINARY := $(BIN)/planeless
