@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -19,7 +20,18 @@ type Handler struct {
 	Injector *inject.Injector
 	Log      *slog.Logger
 	Metrics  *Metrics
+	// PodSecurityEnforced says the pods come from namespaces whose Pod
+	// Security enforces baseline or restricted: an injected pod gets a
+	// warning that the API server will refuse it.
+	PodSecurityEnforced bool
 }
+
+// podSecurityWarning explains why a pod injected in a namespace enforcing
+// Pod Security baseline or restricted is refused right after.
+const podSecurityWarning = "namespace %s enforces Pod Security baseline or restricted (label pod-security.kubernetes.io/enforce), " +
+	"which refuses the NET_ADMIN and NET_RAW capabilities " + inject.InitName + " needs to install the pod's iptables rules: " +
+	"the API server refuses this pod. Label the namespace pod-security.kubernetes.io/enforce=privileged, " +
+	"or opt the pod out with " + proxy.AnnotationInject + ": \"false\""
 
 var _ admission.Handler = (*Handler)(nil)
 
@@ -61,6 +73,9 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 		return admission.Errored(http.StatusBadRequest, errors.New(message(err))), resultError
 	case res.Skipped != "":
 		return admission.Allowed(res.Skipped).WithWarnings(warnings(res.Warnings)...), resultSkipped
+	}
+	if h.PodSecurityEnforced {
+		res.Warnings = append(res.Warnings, fmt.Sprintf(podSecurityWarning, req.Namespace))
 	}
 	return admission.Patched("planeless injected the pod", ops...).WithWarnings(warnings(res.Warnings)...), resultInjected
 }

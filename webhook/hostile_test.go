@@ -79,7 +79,7 @@ func TestHostileReviewsGetShortAnswersAtABoundedCost(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	server := newAdmissionHTTP(&admission.Webhook{Handler: &Handler{
 		Injector: inject.New(), Log: log, Metrics: NewMetrics(prometheus.NewRegistry()),
-	}}, DefaultMaxConcurrentReviews, nil, log)
+	}}, make(chan struct{}, DefaultMaxConcurrentReviews), nil, log)
 	send := func(body []byte) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

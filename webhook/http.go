@@ -44,8 +44,10 @@ type admissionHTTP struct {
 	log     *slog.Logger
 }
 
-func newAdmissionHTTP(hook *admission.Webhook, maxConcurrent int, m *Metrics, log *slog.Logger) admissionHTTP {
-	return admissionHTTP{hook: hook, slots: make(chan struct{}, maxConcurrent), metrics: m, log: log}
+// newAdmissionHTTP serves hook; slots is shared by every path of one
+// server (make(chan struct{}, max)).
+func newAdmissionHTTP(hook *admission.Webhook, slots chan struct{}, m *Metrics, log *slog.Logger) admissionHTTP {
+	return admissionHTTP{hook: hook, slots: slots, metrics: m, log: log}
 }
 
 func (a admissionHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {

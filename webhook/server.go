@@ -26,6 +26,12 @@ import (
 // Path is where the API server sends AdmissionReviews.
 const Path = "/inject"
 
+// PodSecurityPath is where it sends those of namespaces whose Pod Security
+// enforces baseline or restricted (the chart's second webhook selects
+// them): the pod is injected as on Path, with a warning that the API server
+// will refuse it.
+const PodSecurityPath = Path + "/pod-security-enforced"
+
 // Defaults of Options.
 const (
 	// DefaultMaxConcurrentReviews bounds the reviews in progress: with each
@@ -136,8 +142,12 @@ func Serve(ctx context.Context, o Options) error {
 	var serving atomic.Bool
 	health := healthHandler(&serving)
 
+	slots := make(chan struct{}, cmp.Or(o.MaxConcurrentReviews, DefaultMaxConcurrentReviews))
+	enforced := *handler
+	enforced.PodSecurityEnforced = true
 	mux := http.NewServeMux()
-	mux.Handle(Path, newAdmissionHTTP(&admission.Webhook{Handler: handler}, cmp.Or(o.MaxConcurrentReviews, DefaultMaxConcurrentReviews), metrics, o.Log))
+	mux.Handle(Path, newAdmissionHTTP(&admission.Webhook{Handler: handler}, slots, metrics, o.Log))
+	mux.Handle(PodSecurityPath, newAdmissionHTTP(&admission.Webhook{Handler: &enforced}, slots, metrics, o.Log))
 	mux.Handle("/healthz", health)
 	mux.Handle("/readyz", health)
 	srv := &http.Server{

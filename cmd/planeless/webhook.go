@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -61,6 +63,7 @@ with --cert-mode=files (the default) the certificate comes from
 			crlog.SetLogger(certs.Quiet(logr.FromSlogHandler(log.Handler())))
 			klog.SetSlogLogger(log)
 			opts.Injector, opts.Log = injector, log
+			setMemoryLimit(log)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			if certMode == certModeFiles {
@@ -152,6 +155,19 @@ func serveWithOwnCertificate(ctx context.Context, log *slog.Logger, opts webhook
 		return webhook.Serve(ctx, opts)
 	})
 	return g.Wait()
+}
+
+// setMemoryLimit keeps the Go heap under 90% of the container's memory
+// limit (PLANELESS_MEMORY_LIMIT, bytes, from the downward API), unless
+// GOMEMLIMIT says otherwise: the garbage collector then works harder
+// before the kernel kills the process.
+func setMemoryLimit(log *slog.Logger) {
+	limit, err := strconv.ParseInt(os.Getenv("PLANELESS_MEMORY_LIMIT"), 10, 64)
+	if err != nil || limit <= 0 || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(limit / 10 * 9)
+	log.Info("memory limit", "container", limit, "go", limit/10*9)
 }
 
 func newLogger(cmd *cobra.Command, format string) *slog.Logger {
