@@ -26,7 +26,7 @@ func TestNetworkPolicyOpensOnlyTheWebhookAndMetricsPorts(t *testing.T) {
 	}{
 		"by default from anywhere": {values: ""},
 		"from the sources given": {
-			values: "networkPolicy:\n  webhookFrom: [{ipBlock: {cidr: 10.0.0.0/24}}]\n  metricsFrom: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]\n",
+			values:      "networkPolicy:\n  webhookFrom: [{ipBlock: {cidr: 10.0.0.0/24}}]\n  metricsFrom: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]\n",
 			wantWebhook: []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "10.0.0.0/24"}}},
 			wantMetrics: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "monitoring"}}}},
 		},
@@ -122,15 +122,22 @@ func TestTheWebhooksIdentityMayChangeOnlyTheCABundle(t *testing.T) {
 	}
 
 	refused := map[string]func(*admissionregistrationv1.MutatingWebhookConfiguration){
-		"a rule":            addUpdate,
-		"the failurePolicy": func(m *admissionregistrationv1.MutatingWebhookConfiguration) { m.Webhooks[1].FailurePolicy = ptr(admissionregistrationv1.Ignore) },
+		"a rule": addUpdate,
+		"the failurePolicy": func(m *admissionregistrationv1.MutatingWebhookConfiguration) {
+			m.Webhooks[1].FailurePolicy = ptr(admissionregistrationv1.Ignore)
+		},
 		"the namespaceSelector": func(m *admissionregistrationv1.MutatingWebhookConfiguration) {
 			m.Webhooks[0].NamespaceSelector = &metav1.LabelSelector{}
 		},
-		"the service path":  func(m *admissionregistrationv1.MutatingWebhookConfiguration) { m.Webhooks[0].ClientConfig.Service.Path = ptr("/other") },
-		"a matchCondition":  func(m *admissionregistrationv1.MutatingWebhookConfiguration) { m.Webhooks[0].MatchConditions = nil },
-		"a label":           func(m *admissionregistrationv1.MutatingWebhookConfiguration) { m.Labels["extra"] = "x" },
-		"one more webhook":  func(m *admissionregistrationv1.MutatingWebhookConfiguration) { m.Webhooks = append(m.Webhooks, *m.Webhooks[0].DeepCopy()); m.Webhooks[2].Name = "more.planeless.dev" },
+		"the service path": func(m *admissionregistrationv1.MutatingWebhookConfiguration) {
+			m.Webhooks[0].ClientConfig.Service.Path = ptr("/other")
+		},
+		"a matchCondition": func(m *admissionregistrationv1.MutatingWebhookConfiguration) { m.Webhooks[0].MatchConditions = nil },
+		"a label":          func(m *admissionregistrationv1.MutatingWebhookConfiguration) { m.Labels["extra"] = "x" },
+		"one more webhook": func(m *admissionregistrationv1.MutatingWebhookConfiguration) {
+			m.Webhooks = append(m.Webhooks, *m.Webhooks[0].DeepCopy())
+			m.Webhooks[2].Name = "more.planeless.dev"
+		},
 		"one webhook fewer": func(m *admissionregistrationv1.MutatingWebhookConfiguration) { m.Webhooks = m.Webhooks[:1] },
 	}
 	for what, change := range refused {
@@ -201,4 +208,3 @@ func jsonFields(typ reflect.Type) []string {
 	}
 	return names
 }
-
