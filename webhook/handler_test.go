@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -277,4 +278,31 @@ func FuzzAdmission(f *testing.F) {
 			t.Fatalf("status %d: %s", rec.Code, rec.Body.Bytes())
 		}
 	})
+}
+
+// A review from a namespace whose Pod Security refuses what planeless-init
+// needs (the chart's second webhook) is injected with a warning saying why
+// the API server will refuse the pod and what to do.
+func TestPodSecurityEnforcedWarns(t *testing.T) {
+	for _, enforced := range []bool{false, true} {
+		h := &Handler{Injector: inject.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PodSecurityEnforced: enforced}
+		var r map[string]any
+		_ = json.Unmarshal(review(t, nil), &r)
+		var req admission.Request
+		raw, _ := json.Marshal(r["request"])
+		if err := json.Unmarshal(raw, &req.AdmissionRequest); err != nil {
+			t.Fatal(err)
+		}
+		resp := h.Handle(t.Context(), req)
+		if !resp.Allowed || len(resp.Patches) == 0 {
+			t.Fatalf("enforced %v: the pod was not injected: %+v", enforced, resp.Result)
+		}
+		warned := slices.ContainsFunc(resp.Warnings, func(w string) bool {
+			return strings.Contains(w, "enforces Pod Security baseline or restricted") && strings.Contains(w, "pod-security.kubernetes.io/enforce=privileged") &&
+				strings.Contains(w, `planeless.dev/inject: "false"`)
+		})
+		if warned != enforced {
+			t.Errorf("enforced %v: warned %v: %q", enforced, warned, resp.Warnings)
+		}
+	}
 }
