@@ -122,3 +122,27 @@ func TestHostileReviewsGetShortAnswersAtABoundedCost(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkHostileReview times each hostile review through the transport
+// (no TLS): what TestHostileReviewsGetShortAnswersAtABoundedCost bounds in
+// bytes, in time.
+func BenchmarkHostileReview(b *testing.B) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	server := newAdmissionHTTP(&admission.Webhook{Handler: &Handler{
+		Injector: inject.New(), Log: log, Metrics: NewMetrics(prometheus.NewRegistry()),
+	}}, make(chan struct{}, DefaultMaxConcurrentReviews), nil, log)
+	for name, body := range hostileReviews(b) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				server.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("status %d", rec.Code)
+				}
+			}
+		})
+	}
+}
