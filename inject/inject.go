@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/utils/ptr"
 
 	"github.com/planeless/planeless/bootstrap"
 	"github.com/planeless/planeless/iptables"
@@ -155,11 +154,11 @@ func (i *Injector) initContainer(s *proxy.Spec) corev1.Container {
 	}
 	// The kernel only takes rules from root with NET_ADMIN and NET_RAW;
 	// saying so explicitly overrides a pod-wide runAsNonRoot or runAsUser.
-	sc.RunAsUser = ptr.To(int64(0))
-	sc.RunAsGroup = ptr.To(int64(0))
-	sc.RunAsNonRoot = ptr.To(false)
-	sc.Privileged = ptr.To(false)
-	sc.AllowPrivilegeEscalation = ptr.To(false)
+	sc.RunAsUser = ptr(int64(0))
+	sc.RunAsGroup = ptr(int64(0))
+	sc.RunAsNonRoot = ptr(false)
+	sc.Privileged = ptr(false)
+	sc.AllowPrivilegeEscalation = ptr(false)
 	sc.Capabilities = &corev1.Capabilities{
 		Add:  []corev1.Capability{"NET_ADMIN", "NET_RAW"},
 		Drop: []corev1.Capability{"ALL"},
@@ -202,12 +201,12 @@ func (i *Injector) proxyContainer(s *proxy.Spec) corev1.Container {
 	if sc == nil {
 		sc = &corev1.SecurityContext{}
 	}
-	sc.RunAsUser = ptr.To(s.Proxy.UID)
-	sc.RunAsGroup = ptr.To(s.Proxy.GID)
-	sc.RunAsNonRoot = ptr.To(true)
-	sc.Privileged = ptr.To(false)
-	sc.AllowPrivilegeEscalation = ptr.To(false)
-	sc.ReadOnlyRootFilesystem = ptr.To(true)
+	sc.RunAsUser = ptr(s.Proxy.UID)
+	sc.RunAsGroup = ptr(s.Proxy.GID)
+	sc.RunAsNonRoot = ptr(true)
+	sc.Privileged = ptr(false)
+	sc.AllowPrivilegeEscalation = ptr(false)
+	sc.ReadOnlyRootFilesystem = ptr(true)
 	sc.Capabilities = &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}
 	c.SecurityContext = sc
 
@@ -222,7 +221,7 @@ func (i *Injector) proxyContainer(s *proxy.Spec) corev1.Container {
 	}
 	c.ReadinessProbe = ready
 	if s.Proxy.NativeSidecar {
-		c.RestartPolicy = ptr.To(corev1.ContainerRestartPolicyAlways)
+		c.RestartPolicy = ptr(corev1.ContainerRestartPolicyAlways)
 		startup := *ready.DeepCopy()
 		startup.FailureThreshold = 60
 		c.StartupProbe = &startup
