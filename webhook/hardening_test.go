@@ -262,3 +262,35 @@ func gaugeValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	t.Fatalf("no %s", name)
 	return 0
 }
+
+// Told to stop, the webhook first says it is not ready while it still
+// answers reviews (the Service drops it meanwhile), then stops listening.
+func TestShutdownDelayKeepsServingWhileNotReady(t *testing.T) {
+	metrics := freeAddr(t)
+	s := serve(t, Options{ShutdownDelay: 10 * time.Second, MetricsListen: metrics})
+	s.cancel()
+	eventually(t, func() bool {
+		resp, err := http.Get("http://" + metrics + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusServiceUnavailable
+	})
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.pool, ServerName: "127.0.0.1"}}}
+	resp, err := client.Post("https://"+s.addr+Path, "application/json", bytes.NewReader(review(t, nil)))
+	if err != nil {
+		t.Fatalf("a review during the shutdown delay was not answered: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("status %d during the shutdown delay", resp.StatusCode)
+	}
+	eventually(t, func() bool {
+		c, err := s.dial(&tls.Config{})
+		if err == nil {
+			c.Close()
+		}
+		return err != nil
+	})
+}

@@ -74,8 +74,13 @@ type Options struct {
 	// MaxConcurrentReviews bounds the reviews in progress; the others wait
 	// for a slot until their deadline. DefaultMaxConcurrentReviews when 0.
 	MaxConcurrentReviews int
-	// ShutdownGrace bounds how long reviews in flight may finish once ctx
-	// ends. DefaultShutdownGrace when 0.
+	// ShutdownDelay is how long the webhook keeps serving once ctx ends,
+	// answering /readyz with 503, so that the Service stops sending it
+	// reviews before it stops listening (the endpoints of a terminating pod
+	// take a moment to go). None when 0.
+	ShutdownDelay time.Duration
+	// ShutdownGrace bounds how long reviews in flight may finish once it
+	// stops listening. DefaultShutdownGrace when 0.
 	ShutdownGrace time.Duration
 	// ReadTimeout bounds reading a request. DefaultReadTimeout when 0.
 	ReadTimeout time.Duration
@@ -177,6 +182,10 @@ func Serve(ctx context.Context, o Options) error {
 	g.Go(func() error {
 		<-ctx.Done()
 		serving.Store(false)
+		if o.ShutdownDelay > 0 {
+			o.Log.Info("stopping: not ready, still serving", "delay", o.ShutdownDelay)
+			time.Sleep(o.ShutdownDelay)
+		}
 		grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), cmp.Or(o.ShutdownGrace, DefaultShutdownGrace))
 		defer cancel()
 		o.Log.Info("stopping: finishing the reviews in flight", "grace", cmp.Or(o.ShutdownGrace, DefaultShutdownGrace))

@@ -78,7 +78,8 @@ with --cert-mode=files (the default) the certificate comes from
 	fs.StringVar(&opts.KeyFile, "tls-key-file", "", "serving key (PEM), reloaded when it changes")
 	fs.StringVar(&opts.MetricsListen, "metrics-listen", ":9090", "plain-HTTP address of /metrics, /healthz and /readyz; empty turns it off")
 	fs.IntVar(&opts.MaxConcurrentReviews, "max-concurrent-reviews", webhook.DefaultMaxConcurrentReviews, "reviews handled at once; more wait for a slot until their deadline")
-	fs.DurationVar(&opts.ShutdownGrace, "shutdown-grace", webhook.DefaultShutdownGrace, "how long reviews in flight may finish after SIGTERM")
+	fs.DurationVar(&opts.ShutdownDelay, "shutdown-delay", 0, "how long the webhook keeps serving after SIGTERM, not ready, while its endpoints go")
+	fs.DurationVar(&opts.ShutdownGrace, "shutdown-grace", webhook.DefaultShutdownGrace, "how long reviews in flight may finish once the webhook stops listening")
 	fs.StringVar(&logFormat, "log-format", "json", "log format: json or text")
 	fs.StringVar(&certMode, "cert-mode", certModeFiles, "where the serving certificate comes from: files or self")
 	fs.StringVar(&certOpts.CertDir, "cert-dir", "", "with --cert-mode=self: folder of tls.crt and tls.key (the Secret mounted, or written by the webhook when writable)")
@@ -106,8 +107,13 @@ func checkWebhookFlags(opts *webhook.Options, certOpts certs.Options, logFormat,
 	if opts.MaxConcurrentReviews < 1 {
 		return fmt.Errorf("invalid value %d for --max-concurrent-reviews: allowed: an integer of 1 or more", opts.MaxConcurrentReviews)
 	}
-	if opts.ShutdownGrace < 0 || opts.ShutdownGrace > 5*time.Minute {
-		return fmt.Errorf("invalid value %s for --shutdown-grace: allowed: a duration from 0s to 5m", opts.ShutdownGrace)
+	for _, d := range []struct {
+		flag  string
+		value time.Duration
+	}{{"shutdown-delay", opts.ShutdownDelay}, {"shutdown-grace", opts.ShutdownGrace}} {
+		if d.value < 0 || d.value > 5*time.Minute {
+			return fmt.Errorf("invalid value %s for --%s: allowed: a duration from 0s to 5m", d.value, d.flag)
+		}
 	}
 	switch certMode {
 	case certModeFiles:
