@@ -169,6 +169,10 @@ func Serve(ctx context.Context, o Options) error {
 	}
 
 	g, ctx := errgroup.WithContext(ctx)
+	// stopped ends after the shutdown delay: the metrics and health
+	// listener serves until then.
+	stopped, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
 	if watcher != nil {
 		g.Go(func() error { return watcher.Start(ctx) })
 	}
@@ -186,6 +190,7 @@ func Serve(ctx context.Context, o Options) error {
 			o.Log.Info("stopping: not ready, still serving", "delay", o.ShutdownDelay)
 			time.Sleep(o.ShutdownDelay)
 		}
+		stop()
 		grace, cancel := context.WithTimeout(context.WithoutCancel(ctx), cmp.Or(o.ShutdownGrace, DefaultShutdownGrace))
 		defer cancel()
 		o.Log.Info("stopping: finishing the reviews in flight", "grace", cmp.Or(o.ShutdownGrace, DefaultShutdownGrace))
@@ -199,7 +204,7 @@ func Serve(ctx context.Context, o Options) error {
 		mux.Handle("/metrics", promhttp.HandlerFor(gather, promhttp.HandlerOpts{}))
 		mux.Handle("/healthz", health)
 		mux.Handle("/readyz", health)
-		g.Go(func() error { return serveHTTP(ctx, o.MetricsListen, mux) })
+		g.Go(func() error { return serveHTTP(stopped, o.MetricsListen, mux) })
 	}
 	o.Log.Info("serving", "listen", o.Listen, "path", Path, "metrics", o.MetricsListen)
 	return g.Wait()
