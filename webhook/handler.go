@@ -92,6 +92,9 @@ func podName(req admission.Request) string {
 	if req.Name != "" {
 		return cut(req.Name, 256)
 	}
+	if len(req.Object.Raw) > inject.MaxPodBytes {
+		return "" // refused unread: reading it for a log line would cost as much
+	}
 	var meta struct {
 		Metadata struct {
 			GenerateName string `json:"generateName"`
