@@ -10,8 +10,8 @@ SHELL := bash
 TOOLS := $(CURDIR)/.tools
 BIN   := $(CURDIR)/bin
 
-# The Envoy version is written once, in templates/templates.go.
-ENVOY_VERSION := $(shell sed -n 's/^const EnvoyVersion = "\(.*\)"/\1/p' templates/templates.go)
+# The Envoy version is written once, in templates/versions.go.
+ENVOY_VERSION := $(shell sed -n 's/^[[:space:]]*EnvoyVersion = "\(.*\)"/\1/p' templates/versions.go)
 
 export PLANELESS_ENVOY := $(TOOLS)/bin/envoy
 export PLANELESS_BINARY := $(BIN)/planeless
@@ -40,11 +40,27 @@ test: tools build ## Run every test, against the real parts (root needed for net
 test-update: ## Rewrite golden files under testdata/ from the current output.
 	go test -count=1 ./... -update
 
+# Linters, pinned and installed into .tools/ like every other tool.
+STATICCHECK_VERSION := v0.8.2
+GOVULNCHECK_VERSION := v1.9.0
+STATICCHECK := $(TOOLS)/staticcheck/$(STATICCHECK_VERSION)/staticcheck
+GOVULNCHECK := $(TOOLS)/govulncheck/$(GOVULNCHECK_VERSION)/govulncheck
+# govulncheck's database (vuln.go.dev by default; a file:// copy offline).
+GOVULNDB ?= https://vuln.go.dev
+
 .PHONY: verify
-verify: ## gofmt, go vet and go mod tidy must leave the tree unchanged.
+verify: $(STATICCHECK) $(GOVULNCHECK) ## gofmt, go vet, staticcheck, govulncheck (known vulnerabilities reachable from the code) and go mod tidy.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	go vet ./...
+	$(STATICCHECK) ./...
+	$(GOVULNCHECK) -db $(GOVULNDB) ./...
 	go mod tidy -diff
+
+$(STATICCHECK):
+	GOBIN=$(@D) go install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(GOVULNCHECK):
+	GOBIN=$(@D) go install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
 
 ##@ Tools
 

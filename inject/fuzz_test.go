@@ -34,7 +34,7 @@ func FuzzPatch(f *testing.F) {
 
 	injector := New()
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		ops, res, err := injector.Patch(raw, "fuzz")
+		ops, res, err := injector.Patch(t.Context(), raw, "fuzz")
 		if err != nil || res.Skipped != "" {
 			return
 		}
@@ -57,7 +57,7 @@ func FuzzPatch(f *testing.F) {
 		if !Injected(&pod) {
 			t.Fatalf("patched pod is not injected: %s", patched)
 		}
-		again, res, err := injector.Patch(patched, "fuzz")
+		again, res, err := injector.Patch(t.Context(), patched, "fuzz")
 		if err != nil || len(again) > 0 || res.Skipped != SkipInjected {
 			t.Fatalf("second patch: ops=%v skipped=%q err=%v", again, res.Skipped, err)
 		}

@@ -7,12 +7,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
+
+	"github.com/planeless/planeless/tests/pods"
 )
 
 func withAnnotations(a map[string]string) *corev1.Pod {
-	pod := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "app"}}}}
-	pod.Name, pod.Namespace, pod.Annotations = "p", "ns", a
-	return pod
+	return pods.New("p", pods.Namespace("ns"), pods.Annotations(a))
 }
 
 func cmpPods(a, b *corev1.Pod) string { return cmp.Diff(a, b) }

@@ -1,6 +1,7 @@
 package inject
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -56,9 +57,20 @@ func SkipReason(pod *corev1.Pod) string {
 
 // Inject adds the init container, the proxy and their volumes and
 // annotations to pod, in place. A pod that must not be touched comes back
-// unchanged with Result.Skipped set; a pod with invalid annotations comes
-// back unchanged with an error naming each one.
+// unchanged with Result.Skipped set; a pod with invalid annotations, or
+// asking for more than the bounds allow, comes back unchanged with an error
+// naming each problem. A pod without a namespace is placed in
+// DefaultNamespace.
 func (i *Injector) Inject(pod *corev1.Pod) (Result, error) {
+	if pod.Namespace == "" {
+		pod.Namespace = DefaultNamespace
+		defer func() { pod.Namespace = "" }()
+	}
+	return i.inject(context.Background(), pod)
+}
+
+// inject is Inject, stopping with ctx's error between its steps.
+func (i *Injector) inject(ctx context.Context, pod *corev1.Pod) (Result, error) {
 	if reason := SkipReason(pod); reason != "" {
 		return Result{Skipped: reason}, nil
 	}
@@ -66,14 +78,21 @@ func (i *Injector) Inject(pod *corev1.Pod) (Result, error) {
 	if err != nil {
 		return Result{Warnings: warnings}, err
 	}
+	// Every bound is checked before the bootstrap is rendered, the size
+	// from the Spec; then the rendered size, exactly.
+	budget := bootstrapBudget(pod)
+	if est := estimateBootstrap(s); est > budget {
+		return Result{Warnings: warnings}, tooLarge(s, est, budget, true)
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{Warnings: warnings}, err
+	}
 	config, err := bootstrap.Render(s)
 	if err != nil {
 		return Result{Warnings: warnings}, fmt.Errorf("rendering the bootstrap: %w", err)
 	}
-	if len(config) > maxBootstrapBytes {
-		return Result{Warnings: warnings}, &proxy.PodError{Reason: fmt.Sprintf(
-			"the proxy's configuration for %d intercepted ports is %d KiB, more than the %d KiB a pod's annotations leave it; intercept fewer ports with %sports or %sexclude-inbound-ports",
-			len(s.Inbound), len(config)>>10, maxBootstrapBytes>>10, proxy.Prefix, proxy.Prefix)}
+	if len(config) > budget {
+		return Result{Warnings: warnings}, tooLarge(s, len(config), budget, false)
 	}
 
 	initC := i.initContainer(s)
@@ -119,12 +138,12 @@ func annotateScrape(a map[string]string, s *proxy.Spec) []string {
 	own = slices.DeleteFunc(own, func(k string) bool { return !strings.HasPrefix(k, "prometheus.io/") })
 	if len(own) > 0 {
 		return []string{fmt.Sprintf(
-			"pod sets %s, so planeless leaves the prometheus.io annotations alone; the proxy's metrics are on port %d, path /stats/prometheus",
-			strings.Join(own, ", "), s.Proxy.Ports.Stats)}
+			"pod sets %s, so planeless leaves the prometheus.io annotations alone; the proxy's metrics are on port %d, path %s",
+			strings.Join(own, ", "), s.Proxy.Ports.Stats, bootstrap.PrometheusPath)}
 	}
 	a[annotationScrape] = "true"
 	a[annotationPort] = strconv.Itoa(int(s.Proxy.Ports.Stats))
-	a[annotationPath] = "/stats/prometheus"
+	a[annotationPath] = bootstrap.PrometheusPath
 	return nil
 }
 
@@ -202,7 +221,7 @@ func (i *Injector) proxyContainer(s *proxy.Spec) corev1.Container {
 
 	ready := &corev1.Probe{
 		ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{
-			Path: "/ready", Port: intOrString(s.Proxy.Ports.Stats),
+			Path: bootstrap.ReadyPath, Port: intOrString(s.Proxy.Ports.Stats),
 		}},
 		PeriodSeconds:    1,
 		FailureThreshold: 3,

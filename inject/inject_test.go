@@ -45,7 +45,7 @@ func injectFile(t *testing.T, path string) (out []byte, warnings []string) {
 	}
 	defer f.Close()
 	var buf bytes.Buffer
-	if err := New().Manifests(f, &buf, func(w string) { warnings = append(warnings, w) }); err != nil {
+	if err := New().Manifests(f, &buf, "", func(w string) { warnings = append(warnings, w) }); err != nil {
 		t.Fatalf("injecting %s: %v", path, err)
 	}
 	return buf.Bytes(), warnings
@@ -228,7 +228,7 @@ spec:
       containers: [{name: web, image: web}]
 `
 	var out bytes.Buffer
-	err := New().Manifests(strings.NewReader(in), &out, func(string) {})
+	err := New().Manifests(strings.NewReader(in), &out, "", func(string) {})
 	if err == nil || !strings.Contains(err.Error(), `Deployment web: invalid value "80800:http" for annotation planeless.dev/ports: port 80800 is out of range`) {
 		t.Fatalf("error = %v", err)
 	}
@@ -292,7 +292,7 @@ func TestTooManyPortsAreRefusedClearly(t *testing.T) {
 	before := pod.DeepCopy()
 	_, err := New().Inject(pod)
 	var podErr *proxy.PodError
-	if !errors.As(err, &podErr) || !strings.Contains(err.Error(), "for 200 intercepted ports") || !strings.Contains(err.Error(), "planeless.dev/exclude-inbound-ports") {
+	if !errors.As(err, &podErr) || !strings.Contains(err.Error(), "for 200 intercepted ports is at least") || !strings.Contains(err.Error(), "planeless.dev/exclude-inbound-ports") {
 		t.Fatalf("error = %v, want a PodError naming the ports and the way out", err)
 	}
 	if diff := cmpPods(before, pod); diff != "" {

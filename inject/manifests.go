@@ -15,29 +15,37 @@ import (
 
 // Manifests injects every pod-bearing object of a multi-document YAML
 // stream (a List's items too) and writes the stream back: injected objects
-// re-encoded, every other document byte for byte as it came. warn receives
-// each warning, prefixed with the object it is about. Nothing is written
-// when a pod's annotations are invalid; the error names every one.
-func (i *Injector) Manifests(r io.Reader, w io.Writer, warn func(string)) error {
-	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
+// with the injection's lines added, every other document byte for byte as
+// it came. namespace
+// places objects that name none (DefaultNamespace when empty). warn
+// receives each warning, prefixed with the object it is about. Nothing is
+// written when a pod's annotations are invalid; the error names every one.
+func (i *Injector) Manifests(r io.Reader, w io.Writer, namespace string, warn func(string)) error {
 	var out [][]byte
 	var errs []error
-	for {
-		doc, err := reader.Read()
-		if errors.Is(err, io.EOF) {
-			break
+	err := eachDocument(r, func(doc []byte, obj *unstructured.Unstructured) error {
+		if obj == nil {
+			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("reading YAML: %w", err)
-		}
-		injected, err := i.document(doc, warn)
-		if err != nil {
+		changed, err := i.objectOrList(obj, namespace, warn)
+		switch {
+		case err != nil:
 			errs = append(errs, err)
-			continue
-		}
-		if injected != nil {
+		case changed:
+			// Only the injection's lines are added to the document, so
+			// that uninject can give back the input byte for byte.
+			injected, err := editYAML(doc, obj.Object)
+			if err != nil {
+				return fmt.Errorf("encoding %s %s: %w", obj.GetKind(), obj.GetName(), err)
+			}
 			out = append(out, injected)
+		default:
+			out = append(out, withNewline(doc))
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := errors.Join(errs...); err != nil {
 		return err
@@ -55,30 +63,79 @@ func (i *Injector) Manifests(r io.Reader, w io.Writer, warn func(string)) error 
 	return nil
 }
 
-// document returns the document to write: the original bytes when nothing
-// changed, nil for a document with no object in it.
-func (i *Injector) document(doc []byte, warn func(string)) ([]byte, error) {
-	js, err := yaml.YAMLToJSON(doc)
+// FirstPodBearing returns the first Pod or workload of a multi-document
+// YAML stream, looking into Lists too.
+func FirstPodBearing(r io.Reader) (*unstructured.Unstructured, error) {
+	var found *unstructured.Unstructured
+	var kinds []string
+	errFound := errors.New("found")
+	var visit func(obj *unstructured.Unstructured) error
+	visit = func(obj *unstructured.Unstructured) error {
+		if obj.IsList() {
+			items, _, _ := unstructured.NestedSlice(obj.Object, "items")
+			for _, item := range items {
+				if m, ok := item.(map[string]any); ok {
+					if err := visit(&unstructured.Unstructured{Object: m}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}
+		if PodBearing(obj.GetKind()) {
+			found = obj
+			return errFound
+		}
+		kinds = append(kinds, obj.GetKind())
+		return nil
+	}
+	err := eachDocument(r, func(_ []byte, obj *unstructured.Unstructured) error {
+		if obj == nil {
+			return nil
+		}
+		return visit(obj)
+	})
+	if found != nil {
+		return found, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("parsing YAML document: %w", err)
+		return nil, err
 	}
-	if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
-		return nil, nil
-	}
-	var obj unstructured.Unstructured
-	if err := obj.UnmarshalJSON(js); err != nil {
-		return nil, fmt.Errorf("decoding object: %w", err)
-	}
-	changed, err := i.objectOrList(&obj, warn)
-	if err != nil || !changed {
-		return withNewline(doc), err
-	}
-	return editYAML(doc, obj.Object)
+	return nil, fmt.Errorf("no Pod or workload in the input (found: %s)", strings.Join(kinds, ", "))
 }
 
-func (i *Injector) objectOrList(obj *unstructured.Unstructured, warn func(string)) (bool, error) {
+// eachDocument calls f with every document of a multi-document YAML
+// stream and the object it holds, nil for a document holding none.
+func eachDocument(r io.Reader, f func(doc []byte, obj *unstructured.Unstructured) error) error {
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(r))
+	for {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading YAML: %w", err)
+		}
+		js, err := yaml.YAMLToJSON(doc)
+		if err != nil {
+			return fmt.Errorf("parsing YAML document: %w", err)
+		}
+		var obj *unstructured.Unstructured
+		if !bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
+			obj = &unstructured.Unstructured{}
+			if err := obj.UnmarshalJSON(js); err != nil {
+				return fmt.Errorf("decoding object: %w", err)
+			}
+		}
+		if err := f(doc, obj); err != nil {
+			return err
+		}
+	}
+}
+
+func (i *Injector) objectOrList(obj *unstructured.Unstructured, namespace string, warn func(string)) (bool, error) {
 	if !obj.IsList() {
-		changed, res, err := i.Object(obj)
+		changed, res, err := i.Object(obj, namespace)
 		name := obj.GetName()
 		if name == "" {
 			name = obj.GetGenerateName()
@@ -97,7 +154,7 @@ func (i *Injector) objectOrList(obj *unstructured.Unstructured, warn func(string
 			continue
 		}
 		child := &unstructured.Unstructured{Object: m}
-		changed, err := i.objectOrList(child, warn)
+		changed, err := i.objectOrList(child, namespace, warn)
 		errs = append(errs, err)
 		if changed {
 			items[n] = child.Object

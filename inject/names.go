@@ -19,11 +19,6 @@ const (
 	StatsPortName = "planeless-stats"
 )
 
-// maxBootstrapBytes bounds the bootstrap annotation: the API server allows
-// 256 KiB for all of a pod's annotations together, and the pod's own need
-// room too. The bootstrap grows by about 5 KiB per intercepted port.
-const maxBootstrapBytes = 192 << 10
-
 // Prometheus scrape annotations, set unless the pod already has its own.
 const (
 	annotationScrape = "prometheus.io/scrape"

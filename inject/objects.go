@@ -1,13 +1,16 @@
 package inject
 
 import (
+	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 
-	jsonpatchapply "github.com/evanphx/json-patch/v5"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/planeless/planeless/proxy"
 )
 
 // templatePaths says where each pod-bearing kind keeps its pod.
@@ -28,9 +31,10 @@ func PodBearing(kind string) bool {
 }
 
 // Object injects the pod of a pod-bearing object (a Pod, or a workload's
-// pod template) with the same patch the webhook would return, and reports
-// whether it changed. Other kinds are left alone.
-func (i *Injector) Object(obj *unstructured.Unstructured) (bool, Result, error) {
+// pod template) exactly as the webhook would (Injector.Pod), and reports
+// whether it changed. namespace places an object that names none. Other
+// kinds are left alone.
+func (i *Injector) Object(obj *unstructured.Unstructured, namespace string) (bool, Result, error) {
 	path, ok := templatePaths[obj.GetKind()]
 	if !ok {
 		return false, Result{Skipped: "not a pod-bearing kind"}, nil
@@ -41,7 +45,7 @@ func (i *Injector) Object(obj *unstructured.Unstructured) (bool, Result, error) 
 		if err != nil {
 			return false, Result{}, fmt.Errorf("%s: encoding: %w", where, err)
 		}
-		out, res, err := i.patched(raw, obj.GetNamespace())
+		out, res, err := i.Pod(context.Background(), raw, cmp.Or(obj.GetNamespace(), namespace))
 		if err != nil || out == nil {
 			return false, res, wrap(where, err)
 		}
@@ -52,7 +56,7 @@ func (i *Injector) Object(obj *unstructured.Unstructured) (bool, Result, error) 
 	if err != nil {
 		return false, Result{}, fmt.Errorf("%s: %w", where, err)
 	}
-	out, res, err := i.patched(raw, obj.GetNamespace())
+	out, res, err := i.Pod(context.Background(), raw, cmp.Or(obj.GetNamespace(), namespace))
 	if err != nil || out == nil {
 		return false, res, wrap(where, err)
 	}
@@ -124,26 +128,25 @@ func templatePod(obj *unstructured.Unstructured, path []string) (raw []byte, add
 	return raw, addedName, nil
 }
 
-// patched returns raw with the injection patch applied, or nil when the
-// pod is left alone.
-func (i *Injector) patched(raw []byte, namespace string) ([]byte, Result, error) {
-	ops, res, err := i.Patch(raw, namespace)
-	if err != nil || res.Skipped != "" {
+// Bootstrap returns the Envoy bootstrap the webhook would give the pod of
+// a pod-bearing object: the object is injected through the same door
+// (Object) and the bootstrap read from the annotation it carries. A pod
+// the injector leaves alone has none: the error says why.
+func (i *Injector) Bootstrap(obj *unstructured.Unstructured, namespace string) ([]byte, Result, error) {
+	obj = obj.DeepCopy()
+	where := fmt.Sprintf("%s %s", obj.GetKind(), cmp.Or(obj.GetName(), obj.GetGenerateName()))
+	changed, res, err := i.Object(obj, namespace)
+	if err != nil {
 		return nil, res, err
 	}
-	opsJSON, err := json.Marshal(ops)
-	if err != nil {
-		return nil, res, fmt.Errorf("encoding patch: %w", err)
+	if !changed {
+		return nil, res, fmt.Errorf("%s: not injected, so it has no bootstrap: %s", where, res.Skipped)
 	}
-	p, err := jsonpatchapply.DecodePatch(opsJSON)
+	pod, err := PodOf(obj)
 	if err != nil {
-		return nil, res, fmt.Errorf("decoding patch: %w", err)
+		return nil, res, err
 	}
-	out, err := p.Apply(raw)
-	if err != nil {
-		return nil, res, fmt.Errorf("applying patch: %w", err)
-	}
-	return out, res, nil
+	return []byte(pod.Annotations[proxy.AnnotationBootstrap]), res, nil
 }
 
 func wrap(where string, err error) error {

@@ -19,13 +19,7 @@ import (
 // knownDifferences are the lines inject|uninject does not give back, per
 // input, and why. Each one is asserted, so that fixing its cause fails the
 // test until the entry is removed.
-var knownDifferences = map[string]string{
-	// inject's patch re-encodes an application container that the proxy
-	// pushes down the list (a regular sidecar goes first), adding an empty
-	// resources: {} (issue 11, "exact patches"); uninject cannot know the
-	// user did not write it.
-	"legacy-sidecar.pod": "+    resources: {}\n",
-}
+var knownDifferences = map[string]string{}
 
 func uninjectBytes(t *testing.T, in []byte) ([]byte, int) {
 	t.Helper()

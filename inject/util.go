@@ -5,6 +5,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
+// ptr is here until the container-building code in inject.go, which other
+// changes are under way in, moves to k8s.io/utils/ptr.
 func ptr[T any](v T) *T { return &v }
 
 func intOrString(port uint16) intstr.IntOrString { return intstr.FromInt32(int32(port)) }

@@ -3,6 +3,7 @@ package proxy
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -30,11 +31,20 @@ type Annotation struct {
 	Allowed string
 	Default string
 	Doc     string
-	apply   func(s *Spec, value string) error
+	value   value
 }
 
 func annotation(name, def, doc string, v value) Annotation {
-	return Annotation{Name: name, Allowed: v.allowed, Default: def, Doc: doc, apply: v.apply}
+	return Annotation{Name: name, Allowed: v.allowed, Default: def, Doc: doc, value: v}
+}
+
+// parse applies the annotation's value to s, refusing a value longer than
+// MaxAnnotationBytes before reading it.
+func (a Annotation) parse(s *Spec, v string) error {
+	if len(v) > MaxAnnotationBytes {
+		return fmt.Errorf("%d bytes, more than the %d an annotation may hold", len(v), MaxAnnotationBytes)
+	}
+	return a.value.apply(s, v)
 }
 
 // Annotations is the table of every annotation a user may set on a pod, in
@@ -46,9 +56,9 @@ var Annotations = []Annotation{
 	annotation(Prefix+"ports", "every TCP containerPort; protocol from the port name (grpc*, http*, h2c*, tcp*) or auto",
 		"Inbound ports the proxy intercepts, and how it treats each one.",
 		value{
-			allowed: "comma-separated PORT[:PROTOCOL], PORT 1-65535, PROTOCOL one of " + list(Protocols),
+			allowed: fmt.Sprintf("comma-separated PORT[:PROTOCOL], PORT 1-65535 or a range LOW-HIGH, PROTOCOL one of %s; at most %d ports", list(Protocols), MaxPorts),
 			apply: func(s *Spec, v string) error {
-				ports, err := parsePorts(v)
+				ports, err := parseInboundPorts(v)
 				s.Inbound = ports
 				return err
 			},
@@ -77,7 +87,7 @@ var Annotations = []Annotation{
 	annotation(Prefix+"proxy-image", "the chart's proxy image",
 		"Envoy image for this pod.",
 		value{allowed: "a container image reference", apply: func(s *Spec, v string) error {
-			if strings.TrimSpace(v) == "" || strings.ContainsAny(v, " \t\n") {
+			if strings.TrimSpace(v) == "" || strings.ContainsAny(v, " \t\r\n") {
 				return fmt.Errorf("image must be a non-empty reference without spaces")
 			}
 			s.Proxy.Image = v
@@ -128,11 +138,7 @@ var Annotations = []Annotation{
 		}}),
 	annotation(Prefix+"tracing-sampling", "1, or the chart's tracing sampling",
 		"Share of the requests this proxy starts a trace for. A request that arrives with a sampling decision (B3 or traceparent headers, an x-request-id from another sidecar) keeps it.",
-		value{allowed: "a percentage from 0 to 100, decimals allowed (0.5)", apply: func(s *Spec, v string) error {
-			f, err := parsePercent(v)
-			s.Tracing.SamplingPercent = f
-			return err
-		}}),
+		percent(func(s *Spec) *float64 { return &s.Tracing.SamplingPercent })),
 }
 
 // outputAnnotations are written by the injector, not by users.
@@ -154,3 +160,11 @@ func joinRanges(ranges []PortRange) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// annotationsByName is the table sorted by name: the order problems are
+// reported in.
+var annotationsByName = func() []Annotation {
+	sorted := slices.Clone(Annotations)
+	slices.SortFunc(sorted, func(a, b Annotation) int { return strings.Compare(a.Name, b.Name) })
+	return sorted
+}()

@@ -67,5 +67,5 @@ func DefaultOpaquePorts() []PortRange {
 	for _, p := range []uint16{21, 22, 25, 53, 110, 143, 587, 3306, 4444, 5432, 6379, 9300, 11211, 27017} {
 		out = append(out, PortRange{p, p})
 	}
-	return out
+	return mergeRanges(nil, out)
 }

@@ -2,8 +2,8 @@ package proxy
 
 import "fmt"
 
-// InvalidAnnotationError says which annotation was refused, with what value,
-// and what would have been accepted.
+// InvalidAnnotationError says which annotation was refused, with what value
+// (cut to MaxEcho bytes in the message), and what would have been accepted.
 type InvalidAnnotationError struct {
 	Annotation string
 	Value      string
@@ -14,7 +14,7 @@ type InvalidAnnotationError struct {
 }
 
 func (e *InvalidAnnotationError) Error() string {
-	return fmt.Sprintf("invalid value %q for annotation %s: %s (allowed: %s)", e.Value, e.Annotation, e.Reason, e.Allowed)
+	return fmt.Sprintf("invalid value %s for annotation %s: %s (allowed: %s)", Echo(e.Value), e.Annotation, e.Reason, e.Allowed)
 }
 
 // PodError is a problem with the pod itself rather than with one annotation,

@@ -3,7 +3,6 @@ package proxy
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -40,20 +39,18 @@ func FromPod(pod *corev1.Pod, d Defaults) (*Spec, []string, error) {
 		s.Tracing.Provider = TracingOff
 	}
 
+	if err := checkWorkload(s.Workload); err != nil {
+		return nil, nil, err
+	}
+	warnings := unknownAnnotations(pod.Annotations)
 	var errs []error
-	var warnings []string
-	for _, key := range slices.Sorted(maps.Keys(pod.Annotations)) {
-		if !strings.HasPrefix(key, Prefix) || slices.Contains(outputAnnotations, key) {
-			continue
-		}
-		a, ok := lookupAnnotation(key)
+	for _, a := range annotationsByName {
+		value, ok := pod.Annotations[a.Name]
 		if !ok {
-			warnings = append(warnings, unknownAnnotationWarning(key))
 			continue
 		}
-		value := pod.Annotations[key]
-		if err := a.apply(s, value); err != nil {
-			errs = append(errs, &InvalidAnnotationError{Annotation: key, Value: value, Reason: err.Error(), Allowed: a.Allowed})
+		if err := a.parse(s, value); err != nil {
+			errs = append(errs, &InvalidAnnotationError{Annotation: a.Name, Value: value, Reason: err.Error(), Allowed: a.Allowed})
 		}
 	}
 	if err := checkTracing(s, pod.Annotations); err != nil {
@@ -64,7 +61,11 @@ func FromPod(pod *corev1.Pod, d Defaults) (*Spec, []string, error) {
 	}
 
 	if _, set := pod.Annotations[Prefix+"ports"]; !set {
-		s.Inbound = portsFromContainers(pod.Spec.Containers)
+		ports, err := portsFromContainers(pod.Spec.Containers)
+		if err != nil {
+			return nil, warnings, err
+		}
+		s.Inbound = ports
 	}
 	// A port nothing declares a protocol for is sniffed, unless it is
 	// opaque: the client of a server-first protocol sends nothing.
@@ -138,8 +139,11 @@ func firstLabel(labels map[string]string, keys ...string) string {
 	return ""
 }
 
-func portsFromContainers(containers []corev1.Container) []Port {
-	var ports []Port
+// portsFromContainers returns the TCP ports the containers declare, at
+// most MaxPorts of them (planeless.dev/ports chooses among more).
+func portsFromContainers(containers []corev1.Container) ([]Port, error) {
+	var set portSet
+	names := map[uint16]string{}
 	for _, c := range containers {
 		for _, cp := range c.Ports {
 			if cp.Protocol != "" && cp.Protocol != corev1.ProtocolTCP {
@@ -149,15 +153,22 @@ func portsFromContainers(containers []corev1.Container) []Port {
 				continue
 			}
 			n := uint16(cp.ContainerPort)
-			if slices.ContainsFunc(ports, func(p Port) bool { return p.Number == n }) {
+			if set.has(n) {
 				continue
 			}
-			proto := protocolFromName(cp.Name)
-			ports = append(ports, Port{Number: n, Protocol: proto, Declared: proto != ProtocolAuto})
+			if err := set.addRange(n, n); err != nil {
+				return nil, &PodError{Reason: fmt.Sprintf(
+					"the containers declare more than %d TCP ports; list the ones the proxy intercepts with %sports", MaxPorts, Prefix)}
+			}
+			names[n] = cp.Name
 		}
 	}
-	slices.SortFunc(ports, func(a, b Port) int { return int(a.Number) - int(b.Number) })
-	return ports
+	ports := make([]Port, 0, set.count)
+	for _, n := range set.sorted() {
+		proto := protocolFromName(names[n])
+		ports = append(ports, Port{Number: n, Protocol: proto, Declared: proto != ProtocolAuto})
+	}
+	return ports, nil
 }
 
 // protocolFromName follows the Istio and Kubernetes naming convention:
@@ -186,41 +197,67 @@ func concurrencyFor(r corev1.ResourceRequirements, fallback int) int {
 }
 
 func checkPod(pod *corev1.Pod, s *Spec) error {
-	var errs []error
-	for _, c := range appContainers(pod) {
-		if uid, ok := runAsUser(pod, c); ok && uid == s.Proxy.UID {
-			errs = append(errs, &PodError{Reason: fmt.Sprintf(
-				"container %q runs as UID %d, the proxy's UID: its traffic would bypass the proxy; run it as another user or opt the pod out with %s: \"false\"",
-				c.Name, uid, AnnotationInject)})
-		}
-		if gid, ok := runAsGroup(pod, c); ok && gid == s.Proxy.GID {
-			errs = append(errs, &PodError{Reason: fmt.Sprintf(
-				"container %q runs as group %d, the proxy's group: its traffic would bypass the proxy; run it as another group or opt the pod out with %s: \"false\"",
-				c.Name, gid, AnnotationInject)})
-		}
-		for _, cp := range c.Ports {
-			if cp.ContainerPort >= 1 && cp.ContainerPort <= math.MaxUint16 && slices.Contains(s.Proxy.Ports.All(), uint16(cp.ContainerPort)) {
-				errs = append(errs, &PodError{Reason: fmt.Sprintf(
-					"container %q declares port %d, which the proxy uses itself (proxy ports: %s)",
-					c.Name, cp.ContainerPort, joinPorts(s.Proxy.Ports.All()))})
+	var p problems
+	own := s.Proxy.Ports.All()
+	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for i := range list {
+			c := &list[i]
+			if uid, ok := runAsUser(pod, c); ok && uid == s.Proxy.UID && p.room() {
+				p.add(
+					"container %s runs as UID %d, the proxy's UID: its traffic would bypass the proxy; run it as another user or opt the pod out with %s: \"false\"",
+					Echo(c.Name), uid, AnnotationInject)
+			}
+			if gid, ok := runAsGroup(pod, c); ok && gid == s.Proxy.GID && p.room() {
+				p.add(
+					"container %s runs as group %d, the proxy's group: its traffic would bypass the proxy; run it as another group or opt the pod out with %s: \"false\"",
+					Echo(c.Name), gid, AnnotationInject)
+			}
+			for _, cp := range c.Ports {
+				if cp.ContainerPort >= 1 && cp.ContainerPort <= math.MaxUint16 && slices.Contains(own, uint16(cp.ContainerPort)) && p.room() {
+					p.add("container %s declares port %d, which the proxy uses itself (proxy ports: %s)",
+						Echo(c.Name), cp.ContainerPort, joinPorts(own))
+				}
 			}
 		}
 	}
-	for _, p := range s.Inbound {
-		if slices.Contains(s.Proxy.Ports.All(), p.Number) {
-			errs = append(errs, &PodError{Reason: fmt.Sprintf(
-				"annotation %sports lists port %d, which the proxy uses itself (proxy ports: %s)",
-				Prefix, p.Number, joinPorts(s.Proxy.Ports.All()))})
+	for _, port := range s.Inbound {
+		if slices.Contains(own, port.Number) && p.room() {
+			p.add("annotation %sports lists port %d, which the proxy uses itself (proxy ports: %s)",
+				Prefix, port.Number, joinPorts(own))
 		}
 	}
-	return errors.Join(errs...)
+	return p.err()
 }
 
-func appContainers(pod *corev1.Pod) []corev1.Container {
-	return slices.Concat(pod.Spec.InitContainers, pod.Spec.Containers)
+// problems collects PodErrors, at most maxPodProblems of them and a count
+// of the rest.
+type problems struct {
+	errs []error
+	more int
 }
 
-func runAsUser(pod *corev1.Pod, c corev1.Container) (int64, bool) {
+// room reports whether one more problem is reported, counting it when not:
+// a problem past the bound costs no formatting.
+func (p *problems) room() bool {
+	if len(p.errs) < maxPodProblems {
+		return true
+	}
+	p.more++
+	return false
+}
+
+func (p *problems) add(format string, args ...any) {
+	p.errs = append(p.errs, &PodError{Reason: fmt.Sprintf(format, args...)})
+}
+
+func (p *problems) err() error {
+	if p.more > 0 {
+		p.errs = append(p.errs, &PodError{Reason: fmt.Sprintf("and %d more problems of the kinds above", p.more)})
+	}
+	return errors.Join(p.errs...)
+}
+
+func runAsUser(pod *corev1.Pod, c *corev1.Container) (int64, bool) {
 	if c.SecurityContext != nil && c.SecurityContext.RunAsUser != nil {
 		return *c.SecurityContext.RunAsUser, true
 	}
@@ -230,7 +267,7 @@ func runAsUser(pod *corev1.Pod, c corev1.Container) (int64, bool) {
 	return 0, false
 }
 
-func runAsGroup(pod *corev1.Pod, c corev1.Container) (int64, bool) {
+func runAsGroup(pod *corev1.Pod, c *corev1.Container) (int64, bool) {
 	if c.SecurityContext != nil && c.SecurityContext.RunAsGroup != nil {
 		return *c.SecurityContext.RunAsGroup, true
 	}
@@ -248,7 +285,45 @@ func joinPorts(ports []uint16) string {
 	return strings.Join(s, ", ")
 }
 
+// unknownAnnotations warns of the planeless.dev/ annotations the table
+// does not know: the first maxUnknownWarnings by name, one line each with a
+// suggestion for a short key, and one line counting the rest.
+func unknownAnnotations(annotations map[string]string) []string {
+	var first []string
+	more := 0
+	for key := range annotations {
+		if !strings.HasPrefix(key, Prefix) || slices.Contains(outputAnnotations, key) {
+			continue
+		}
+		if _, known := lookupAnnotation(key); known {
+			continue
+		}
+		// Keep the smallest keys, so the warnings do not depend on map order.
+		at, _ := slices.BinarySearch(first, key)
+		if at == maxUnknownWarnings {
+			more++
+			continue
+		}
+		first = slices.Insert(first, at, key)
+		if len(first) > maxUnknownWarnings {
+			first = first[:maxUnknownWarnings]
+			more++
+		}
+	}
+	warnings := make([]string, 0, len(first)+1)
+	for _, key := range first {
+		warnings = append(warnings, unknownAnnotationWarning(key))
+	}
+	if more > 0 {
+		warnings = append(warnings, fmt.Sprintf("%d more unknown %s annotations are ignored", more, Prefix))
+	}
+	return warnings
+}
+
 func unknownAnnotationWarning(key string) string {
+	if len(key) > maxSuggestedKeyLength {
+		return fmt.Sprintf("unknown annotation %s is ignored", Echo(key))
+	}
 	best, bestDist := "", 4
 	for _, a := range Annotations {
 		if d := distance(key, a.Name); d < bestDist {
@@ -259,6 +334,25 @@ func unknownAnnotationWarning(key string) string {
 		return fmt.Sprintf("unknown annotation %s is ignored; did you mean %s?", key, best)
 	}
 	return fmt.Sprintf("unknown annotation %s is ignored", key)
+}
+
+// checkWorkload bounds the identity the proxy reports to what Kubernetes
+// itself allows (the API server checks it only after admission).
+func checkWorkload(w Workload) error {
+	for _, f := range []struct {
+		what, value string
+		max         int
+	}{
+		{"namespace", w.Namespace, maxLabelValueLength},
+		{"name", w.Name, maxNameLength},
+		{"app label", w.App, maxLabelValueLength},
+		{"version label", w.Version, maxLabelValueLength},
+	} {
+		if len(f.value) > f.max {
+			return &PodError{Reason: fmt.Sprintf("the pod's %s %s is longer than the %d characters Kubernetes allows", f.what, Echo(f.value), f.max)}
+		}
+	}
+	return nil
 }
 
 // distance is the Levenshtein distance between a and b.

@@ -10,49 +10,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	_ "github.com/planeless/planeless/tests/golden"
+	"github.com/planeless/planeless/tests/pods"
 )
 
-type podOption func(*corev1.Pod)
-
-func testPod(opts ...podOption) *corev1.Pod {
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      "web-1",
-			Namespace: "shop",
-			Labels:    map[string]string{"app": "web", "version": "v2"},
-		},
-		Spec: corev1.PodSpec{Containers: []corev1.Container{{
-			Name:  "web",
-			Image: "web:1",
-			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}},
-		}}},
-	}
-	for _, o := range opts {
-		o(pod)
-	}
-	return pod
-}
-
-func withAnnotation(k, v string) podOption {
-	return func(p *corev1.Pod) {
-		if p.Annotations == nil {
-			p.Annotations = map[string]string{}
-		}
-		p.Annotations[k] = v
-	}
-}
-
-func withPorts(ports ...corev1.ContainerPort) podOption {
-	return func(p *corev1.Pod) { p.Spec.Containers[0].Ports = ports }
-}
-
-func withRunAsUser(uid int64) podOption {
-	return func(p *corev1.Pod) {
-		p.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsUser: &uid}
-	}
+// testPod is the pod web-1 of the shop namespace, version v2.
+func testPod(opts ...pods.Option) *corev1.Pod {
+	return pods.New("web-1", append([]pods.Option{pods.Namespace("shop"), pods.Label("version", "v2")}, opts...)...)
 }
 
 func TestAnnotationValues(t *testing.T) {
@@ -130,7 +95,7 @@ func TestAnnotationValues(t *testing.T) {
 				}
 			},
 		},
-		"opaque-ports refuse a range that ends before it starts": {key: Prefix + "opaque-ports", value: "9000-8000", wantErr: "range 9000-8000 ends before it starts"},
+		"opaque-ports refuse a range that ends before it starts": {key: Prefix + "opaque-ports", value: "9000-8000", wantErr: `port range "9000-8000" ends before it starts`},
 		"opaque-ports refuse garbage":                            {key: Prefix + "opaque-ports", value: "mysql", wantErr: `port "mysql" is not a number`},
 		"exclude-outbound-ports are sorted and unique": {
 			key: Prefix + "exclude-outbound-ports", value: "6379,5432,6379",
@@ -212,7 +177,7 @@ func TestAnnotationValues(t *testing.T) {
 			},
 		},
 		"access-log-response-headers refuse seventeen headers": {
-			key: Prefix + "access-log-response-headers", value: "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", wantErr: "17 headers, at most 16",
+			key: Prefix + "access-log-response-headers", value: "a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", wantErr: "more than 16 headers",
 		},
 		"access-log-response-headers refuse a trailing dash": {
 			key: Prefix + "access-log-response-headers", value: "x-", wantErr: `"x-" is not a header name`,
@@ -239,7 +204,7 @@ func TestAnnotationValues(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			s, _, err := FromPod(testPod(withAnnotation(tc.key, tc.value)), DefaultDefaults())
+			s, _, err := FromPod(testPod(pods.Annotation(tc.key, tc.value)), DefaultDefaults())
 			if tc.wantErr != "" {
 				var invalid *InvalidAnnotationError
 				if !errors.As(err, &invalid) {
@@ -269,7 +234,7 @@ func TestEveryAnnotationIsTested(t *testing.T) {
 		if !strings.Contains(src, `Prefix + "`+short+`"`) && a.Name != AnnotationInject {
 			t.Errorf("annotation %s has no case in TestAnnotationValues", a.Name)
 		}
-		if a.Allowed == "" || a.Default == "" || a.Doc == "" || a.apply == nil {
+		if a.Allowed == "" || a.Default == "" || a.Doc == "" || a.value.apply == nil {
 			t.Errorf("annotation %s lacks allowed values, default, doc or parser", a.Name)
 		}
 	}
@@ -282,7 +247,7 @@ func TestFromPod(t *testing.T) {
 		wantErr string
 	}{
 		"protocols come from port names, unnamed ports are sniffed": {
-			pod: testPod(withPorts(
+			pod: testPod(pods.Ports(
 				corev1.ContainerPort{Name: "grpc-api", ContainerPort: 9090},
 				corev1.ContainerPort{Name: "http", ContainerPort: 8080},
 				corev1.ContainerPort{Name: "h2c-web", ContainerPort: 8081},
@@ -299,7 +264,7 @@ func TestFromPod(t *testing.T) {
 			},
 		},
 		"the ports annotation replaces the container ports": {
-			pod: testPod(withAnnotation(Prefix+"ports", "9000:tcp")),
+			pod: testPod(pods.Annotation(Prefix+"ports", "9000:tcp")),
 			check: func(t *testing.T, s *Spec, _ []string) {
 				if diff := cmp.Diff([]Port{{9000, ProtocolTCP, true}}, s.Inbound); diff != "" {
 					t.Errorf("inbound (-want +got):\n%s", diff)
@@ -349,7 +314,7 @@ func TestFromPod(t *testing.T) {
 			},
 		},
 		"tracing with an endpoint sends spans there": {
-			pod: testPod(withAnnotation(Prefix+"tracing", "otlp"), withAnnotation(Prefix+"tracing-endpoint", "otel.observability:4317")),
+			pod: testPod(pods.Annotation(Prefix+"tracing", "otlp"), pods.Annotation(Prefix+"tracing-endpoint", "otel.observability:4317")),
 			check: func(t *testing.T, s *Spec, _ []string) {
 				want := Tracing{Provider: TracingOTLP, Endpoint: "otel.observability:4317", SamplingPercent: 1}
 				if diff := cmp.Diff(want, s.Tracing); diff != "" {
@@ -358,7 +323,7 @@ func TestFromPod(t *testing.T) {
 			},
 		},
 		"an unknown planeless annotation is a warning with a suggestion": {
-			pod: testPod(withAnnotation(Prefix+"port", "8080")),
+			pod: testPod(pods.Annotation(Prefix+"port", "8080")),
 			check: func(t *testing.T, _ *Spec, warnings []string) {
 				want := []string{"unknown annotation planeless.dev/port is ignored; did you mean planeless.dev/ports?"}
 				if diff := cmp.Diff(want, warnings); diff != "" {
@@ -367,17 +332,17 @@ func TestFromPod(t *testing.T) {
 			},
 		},
 		"annotations of others are ignored": {
-			pod: testPod(withAnnotation("example.com/ports", "x")),
+			pod: testPod(pods.Annotation("example.com/ports", "x")),
 			check: func(t *testing.T, _ *Spec, warnings []string) {
 				assert(t, len(warnings) == 0, "warnings: %v", warnings)
 			},
 		},
 		"every invalid annotation is reported at once": {
-			pod:     testPod(withAnnotation(Prefix+"ports", "x"), withAnnotation(Prefix+"egress", "maybe")),
+			pod:     testPod(pods.Annotation(Prefix+"ports", "x"), pods.Annotation(Prefix+"egress", "maybe")),
 			wantErr: `invalid value "maybe" for annotation planeless.dev/egress: not a boolean (allowed: true, false)` + "\n" + `invalid value "x" for annotation planeless.dev/ports`,
 		},
 		"an app running as the proxy UID is refused": {
-			pod:     testPod(withRunAsUser(1337)),
+			pod:     testPod(pods.RunAsUser(1337)),
 			wantErr: `container "web" runs as UID 1337, the proxy's UID`,
 		},
 		"an app running as the proxy group is refused": {
@@ -388,11 +353,11 @@ func TestFromPod(t *testing.T) {
 			wantErr: `container "web" runs as group 1337, the proxy's group`,
 		},
 		"an app port equal to a proxy port is refused": {
-			pod:     testPod(withPorts(corev1.ContainerPort{ContainerPort: 15090})),
+			pod:     testPod(pods.Ports(corev1.ContainerPort{ContainerPort: 15090})),
 			wantErr: `container "web" declares port 15090, which the proxy uses itself`,
 		},
 		"a ports annotation naming a proxy port is refused": {
-			pod:     testPod(withAnnotation(Prefix+"ports", "15001")),
+			pod:     testPod(pods.Annotation(Prefix+"ports", "15001")),
 			wantErr: "lists port 15001, which the proxy uses itself",
 		},
 	}
@@ -431,7 +396,7 @@ func TestInjectionDisabled(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			pod := testPod()
 			if tc.set {
-				pod = testPod(withAnnotation(AnnotationInject, tc.value))
+				pod = testPod(pods.Annotation(AnnotationInject, tc.value))
 			}
 			if tc.label {
 				pod.Labels[LabelInject] = tc.value

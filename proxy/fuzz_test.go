@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/planeless/planeless/tests/pods"
 )
 
 // FuzzFromPod feeds arbitrary annotation values through the table: no
@@ -17,7 +19,7 @@ func FuzzFromPod(f *testing.F) {
 	f.Add(Prefix+"proxy-cpu", "1e3")
 	f.Add(Prefix+"proxy-concurrency", "99999999999999999999")
 	f.Fuzz(func(t *testing.T, key, value string) {
-		pod := testPod(withAnnotation(key, value), withPorts(corev1.ContainerPort{ContainerPort: 8080}))
+		pod := testPod(pods.Annotation(key, value), pods.Ports(corev1.ContainerPort{ContainerPort: 8080}))
 		s, _, err := FromPod(pod, DefaultDefaults())
 		if err != nil {
 			return

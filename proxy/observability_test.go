@@ -1,10 +1,11 @@
 package proxy
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/planeless/planeless/tests/pods"
 )
 
 func TestClusterWideObservabilityDefaults(t *testing.T) {
@@ -45,7 +46,7 @@ func TestClusterWideObservabilityDefaults(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			pod := testPod()
 			for k, v := range tc.annotations {
-				withAnnotation(k, v)(pod)
+				pods.Annotation(k, v)(pod)
 			}
 			s, _, err := FromPod(pod, tc.defaults)
 			if err != nil {
@@ -56,36 +57,6 @@ func TestClusterWideObservabilityDefaults(t *testing.T) {
 			}
 			if s.AccessLog.Format != tc.wantLog {
 				t.Errorf("access log %q, want %q", s.AccessLog.Format, tc.wantLog)
-			}
-		})
-	}
-}
-
-func TestDefaultsValidate(t *testing.T) {
-	tests := map[string]struct {
-		change  func(*Defaults)
-		wantErr string
-	}{
-		"the shipped defaults are valid":         {change: func(*Defaults) {}},
-		"an unknown access log format":           {change: func(d *Defaults) { d.AccessLogFormat = "xml" }, wantErr: `access log format "xml"`},
-		"an unknown tracing provider":            {change: func(d *Defaults) { d.Tracing.Provider = "jaeger" }, wantErr: `tracing provider "jaeger"`},
-		"a URL as the tracing endpoint":          {change: func(d *Defaults) { d.Tracing.Endpoint = "http://zipkin:9411" }, wantErr: "not HOST:PORT"},
-		"a tracing provider without an endpoint": {change: func(d *Defaults) { d.Tracing.Provider = TracingZipkin }, wantErr: `tracing provider "zipkin" needs a tracing endpoint`},
-		"a sampling percentage above 100":        {change: func(d *Defaults) { d.Tracing.SamplingPercent = 150 }, wantErr: "tracing sampling 150"},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			d := DefaultDefaults()
-			tc.change(&d)
-			err := d.Validate()
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("Validate: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("Validate = %v, want an error containing %q", err, tc.wantErr)
 			}
 		})
 	}

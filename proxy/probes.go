@@ -78,7 +78,7 @@ func tcpProbes(pod *corev1.Pod, s *Spec) ([]TCPProbe, error) {
 	for i, target := range targets {
 		probes[i] = TCPProbe{Target: target, ProbePort: uint16(FirstProbePort + i)}
 	}
-	for _, c := range appContainers(pod) {
+	for _, c := range slices.Concat(pod.Spec.InitContainers, pod.Spec.Containers) {
 		for _, cp := range c.Ports {
 			for _, p := range probes {
 				if cp.ContainerPort == int32(p.ProbePort) {

@@ -12,14 +12,6 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// EnvoyVersion is the Envoy release planeless renders bootstraps for, tests
-// against (the Makefile installs this version) and ships as the default
-// proxy image. It is the one place that version is written.
-const EnvoyVersion = "1.40.0"
-
-// Version is the planeless release; the init image in init.yaml carries it.
-const Version = "0.1.0"
-
 // File names of the templates, embedded and in an override folder.
 const (
 	ProxyFile = "proxy.yaml"
@@ -45,8 +37,16 @@ func Default() Set {
 }
 
 // Load reads the templates from dir; a file missing there keeps its
-// embedded default.
+// embedded default. dir itself must exist: a mistyped folder is an error,
+// not the defaults.
 func Load(dir string) (Set, error) {
+	info, err := os.Stat(dir)
+	if err != nil {
+		return Set{}, fmt.Errorf("reading the templates folder: %w", err)
+	}
+	if !info.IsDir() {
+		return Set{}, fmt.Errorf("reading the templates folder: %s is not a folder", dir)
+	}
 	return load(overlay{dir: dir})
 }
 

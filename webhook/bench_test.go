@@ -49,7 +49,7 @@ func BenchmarkReview(b *testing.B) {
 		Log:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Metrics:  NewMetrics(prometheus.NewRegistry()),
 	}
-	server := admissionHTTP{hook: &admission.Webhook{Handler: h}}
+	server := newAdmissionHTTP(&admission.Webhook{Handler: h}, make(chan struct{}, DefaultMaxConcurrentReviews), h.Metrics, h.Log)
 	b.ReportAllocs()
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(body))

@@ -1,9 +1,12 @@
 // Package webhook serves the injector as a Kubernetes mutating admission
-// webhook: AdmissionReview v1 over TLS (the certificate is reloaded when its
-// files change), /healthz and /readyz, and Prometheus metrics on a separate
-// plain-HTTP listener.
+// webhook: AdmissionReview v1 over TLS (1.3, or 1.2 with AEAD suites only;
+// the certificate reloaded from its files or served from memory), /healthz
+// and /readyz, and Prometheus metrics on a separate plain-HTTP listener.
 //
-// handler.go decides (decode → inject → patch against the raw object);
-// http.go is the transport, which answers malformed requests with a 4xx;
-// server.go wires both to TLS; metrics.go counts what happened.
+// handler.go decides (inject → exact patch of the request's object, denials
+// and warnings kept short by message.go); http.go is the transport, which
+// answers malformed requests with a 4xx, holds a bounded number of reviews
+// at once and stops work at the deadline the API server sends; server.go
+// wires both to a TLS server with read timeouts and a graceful shutdown;
+// metrics.go counts what happened.
 package webhook

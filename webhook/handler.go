@@ -3,9 +3,9 @@ package webhook
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -20,14 +20,25 @@ type Handler struct {
 	Injector *inject.Injector
 	Log      *slog.Logger
 	Metrics  *Metrics
+	// PodSecurityEnforced says the pods come from namespaces whose Pod
+	// Security enforces baseline or restricted: an injected pod gets a
+	// warning that the API server will refuse it.
+	PodSecurityEnforced bool
 }
+
+// podSecurityWarning explains why a pod injected in a namespace enforcing
+// Pod Security baseline or restricted is refused right after.
+const podSecurityWarning = "namespace %s enforces Pod Security baseline or restricted (label pod-security.kubernetes.io/enforce), " +
+	"which refuses the NET_ADMIN and NET_RAW capabilities " + inject.InitName + " needs to install the pod's iptables rules: " +
+	"the API server refuses this pod. Label the namespace pod-security.kubernetes.io/enforce=privileged, " +
+	"or opt the pod out with " + proxy.AnnotationInject + ": \"false\""
 
 var _ admission.Handler = (*Handler)(nil)
 
 // Handle injects pods being created and allows everything else unchanged.
 func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
 	start := time.Now()
-	resp, result := h.handle(req)
+	resp, result := h.handle(ctx, req)
 	h.Metrics.observe(result, time.Since(start))
 
 	attrs := []any{
@@ -48,27 +59,25 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	return resp
 }
 
-func (h *Handler) handle(req admission.Request) (admission.Response, string) {
+func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.Response, string) {
 	if req.Operation != admissionv1.Create || req.Resource.Resource != "pods" || req.SubResource != "" {
 		return admission.Allowed("planeless only injects pods being created"), resultSkipped
 	}
-	ops, res, err := h.Injector.Patch(req.Object.Raw, req.Namespace)
+	ops, res, err := h.Injector.Patch(ctx, req.Object.Raw, req.Namespace)
 	switch {
 	case err != nil && refused(err):
-		resp := admission.Denied(strings.ReplaceAll(err.Error(), "\n", "; "))
+		resp := admission.Denied(message(err))
 		resp.Result.Code = http.StatusBadRequest
-		resp.Warnings = res.Warnings
-		return resp, resultDenied
+		return resp.WithWarnings(warnings(res.Warnings)...), resultDenied
 	case err != nil:
-		return admission.Errored(http.StatusBadRequest, err), resultError
+		return admission.Errored(http.StatusBadRequest, errors.New(message(err))), resultError
 	case res.Skipped != "":
-		resp := admission.Allowed(res.Skipped)
-		resp.Warnings = res.Warnings
-		return resp, resultSkipped
+		return admission.Allowed(res.Skipped).WithWarnings(warnings(res.Warnings)...), resultSkipped
 	}
-	resp := admission.Patched("planeless injected the pod", ops...)
-	resp.Warnings = res.Warnings
-	return resp, resultInjected
+	if h.PodSecurityEnforced {
+		res.Warnings = append(res.Warnings, fmt.Sprintf(podSecurityWarning, req.Namespace))
+	}
+	return admission.Patched("planeless injected the pod", ops...).WithWarnings(warnings(res.Warnings)...), resultInjected
 }
 
 // refused reports whether err is the user's to fix (an annotation or the
@@ -81,7 +90,10 @@ func refused(err error) bool {
 
 func podName(req admission.Request) string {
 	if req.Name != "" {
-		return req.Name
+		return cut(req.Name, 256)
+	}
+	if len(req.Object.Raw) > inject.MaxPodBytes {
+		return "" // refused unread: reading it for a log line would cost as much
 	}
 	var meta struct {
 		Metadata struct {
@@ -89,5 +101,5 @@ func podName(req admission.Request) string {
 		} `json:"metadata"`
 	}
 	_ = jsonUnmarshal(req.Object.Raw, &meta)
-	return meta.Metadata.GenerateName
+	return cut(meta.Metadata.GenerateName, 256)
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,7 +29,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *Metrics) {
 	t.Helper()
 	m := NewMetrics(prometheus.NewRegistry())
 	h := &Handler{Injector: inject.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: m}
-	srv := httptest.NewTLSServer(admissionHTTP{hook: &admission.Webhook{Handler: h}})
+	srv := httptest.NewTLSServer(newAdmissionHTTP(&admission.Webhook{Handler: h}, make(chan struct{}, DefaultMaxConcurrentReviews), m, h.Log))
 	t.Cleanup(srv.Close)
 	return srv, m
 }
@@ -259,9 +260,8 @@ func FuzzAdmission(f *testing.F) {
 	f.Add(seed)
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","resource":{"resource":"pods"},"operation":"CREATE","object":{"spec":{"containers":[{"name":"a","ports":[{"containerPort":99999}]}]}}}}`))
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","resource":{"resource":"pods"},"operation":"CREATE","object":null}}`))
-	h := admissionHTTP{hook: &admission.Webhook{Handler: &Handler{
-		Injector: inject.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}}}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h := newAdmissionHTTP(&admission.Webhook{Handler: &Handler{Injector: inject.New(), Log: log}}, make(chan struct{}, DefaultMaxConcurrentReviews), nil, log)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -278,4 +278,31 @@ func FuzzAdmission(f *testing.F) {
 			t.Fatalf("status %d: %s", rec.Code, rec.Body.Bytes())
 		}
 	})
+}
+
+// A review from a namespace whose Pod Security refuses what planeless-init
+// needs (the chart's second webhook) is injected with a warning saying why
+// the API server will refuse the pod and what to do.
+func TestPodSecurityEnforcedWarns(t *testing.T) {
+	for _, enforced := range []bool{false, true} {
+		h := &Handler{Injector: inject.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PodSecurityEnforced: enforced}
+		var r map[string]any
+		_ = json.Unmarshal(review(t, nil), &r)
+		var req admission.Request
+		raw, _ := json.Marshal(r["request"])
+		if err := json.Unmarshal(raw, &req.AdmissionRequest); err != nil {
+			t.Fatal(err)
+		}
+		resp := h.Handle(t.Context(), req)
+		if !resp.Allowed || len(resp.Patches) == 0 {
+			t.Fatalf("enforced %v: the pod was not injected: %+v", enforced, resp.Result)
+		}
+		warned := slices.ContainsFunc(resp.Warnings, func(w string) bool {
+			return strings.Contains(w, "enforces Pod Security baseline or restricted") && strings.Contains(w, "pod-security.kubernetes.io/enforce=privileged") &&
+				strings.Contains(w, `planeless.dev/inject: "false"`)
+		})
+		if warned != enforced {
+			t.Errorf("enforced %v: warned %v: %q", enforced, warned, resp.Warnings)
+		}
+	}
 }

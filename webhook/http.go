@@ -1,29 +1,53 @@
 package webhook
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
+	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
-// maxBodyBytes bounds a request body. The API server sends at most the
-// object (etcd's limit is 1.5 MiB) plus, on UPDATE, the old object; 7 MiB
-// is what controller-runtime allows too.
-const maxBodyBytes = 7 << 20
+// maxBodyBytes bounds a request body: the API server sends at most 3 MiB
+// (its own request limit) and the review's envelope. A pod over
+// inject.MaxPodBytes is read and refused with a message; a body over this
+// is not read at all.
+const maxBodyBytes = 3<<20 + 64<<10
+
+// defaultReviewTimeout is the deadline of a review when the API server
+// does not send one (its default timeoutSeconds); maxReviewTimeout is the
+// longest it may ask for.
+const (
+	defaultReviewTimeout = 10 * time.Second
+	maxReviewTimeout     = 30 * time.Second
+)
 
 var jsonUnmarshal = json.Unmarshal
 
 // admissionHTTP is the transport: it refuses what is not a well-formed
-// AdmissionReview v1 with a 4xx status and hands the rest to the webhook,
-// which recovers from panics.
+// AdmissionReview v1 with a 4xx status, holds at most a fixed number of
+// reviews at once (a request waits for a slot before its body is read, at
+// most until its deadline), and hands the rest to the webhook, which
+// recovers from panics. The deadline is the one the API server sends
+// (?timeout=10s): work stops once it has stopped waiting.
 type admissionHTTP struct {
-	hook *admission.Webhook
+	hook    *admission.Webhook
+	slots   chan struct{}
+	metrics *Metrics
+	log     *slog.Logger
+}
+
+// newAdmissionHTTP serves hook; slots is shared by every path of one
+// server (make(chan struct{}, max)).
+func newAdmissionHTTP(hook *admission.Webhook, slots chan struct{}, m *Metrics, log *slog.Logger) admissionHTTP {
+	return admissionHTTP{hook: hook, slots: slots, metrics: m, log: log}
 }
 
 func (a admissionHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -33,26 +57,36 @@ func (a admissionHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		http.Error(w, fmt.Sprintf("content type %q, expected application/json", r.Header.Get("Content-Type")), http.StatusUnsupportedMediaType)
+		http.Error(w, fmt.Sprintf("content type %.64q, expected application/json", r.Header.Get("Content-Type")), http.StatusUnsupportedMediaType)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	var tooLarge *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooLarge):
-		http.Error(w, fmt.Sprintf("request body is too large; limit is %d bytes", maxBodyBytes), http.StatusRequestEntityTooLarge)
-		return
-	case err != nil:
-		http.Error(w, "reading request body: "+err.Error(), http.StatusBadRequest)
+	ctx, cancel := context.WithTimeout(r.Context(), reviewTimeout(r))
+	defer cancel()
+	select {
+	case a.slots <- struct{}{}:
+		defer func() { <-a.slots }()
+	case <-ctx.Done():
+		a.metrics.observeBusy()
+		a.log.Warn("no review slot before the review's deadline", "slots", cap(a.slots))
+		http.Error(w, "the webhook is busy: no review slot before the deadline", http.StatusServiceUnavailable)
 		return
 	}
-	review, err := decodeReview(body)
+	a.metrics.inFlight(1)
+	defer a.metrics.inFlight(-1)
+
+	review, status, err := readReview(w, r)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		http.Error(w, err.Error(), status)
 		return
 	}
 
-	resp := a.hook.Handle(r.Context(), admission.Request{AdmissionRequest: *review.Request})
+	resp := a.hook.Handle(ctx, admission.Request{AdmissionRequest: *review.Request})
+	if ctx.Err() != nil {
+		// The API server has stopped waiting: nobody reads the answer.
+		a.log.Warn("review past its deadline", "uid", review.Request.UID, "error", context.Cause(ctx))
+		http.Error(w, "the review's deadline passed", http.StatusServiceUnavailable)
+		return
+	}
 	resp.UID = review.Request.UID
 	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: &resp.AdmissionResponse}
 	w.Header().Set("Content-Type", "application/json")
@@ -60,6 +94,34 @@ func (a admissionHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// The connection is gone; nothing more can be said to the client.
 		return
 	}
+}
+
+// reviewTimeout is the deadline the API server sends with a review
+// (?timeout=10s, its webhook's timeoutSeconds), bounded.
+func reviewTimeout(r *http.Request) time.Duration {
+	d, err := time.ParseDuration(r.URL.Query().Get("timeout"))
+	if err != nil || d <= 0 {
+		return defaultReviewTimeout
+	}
+	return min(d, maxReviewTimeout)
+}
+
+// readReview reads and decodes the request's review; the body is garbage
+// once it returns, the review holding a copy of the object.
+func readReview(w http.ResponseWriter, r *http.Request) (*admissionv1.AdmissionReview, int, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("request body is too large; limit is %d bytes", maxBodyBytes)
+	case err != nil:
+		return nil, http.StatusBadRequest, fmt.Errorf("reading request body: %w", err)
+	}
+	review, err := decodeReview(body)
+	if err != nil {
+		return nil, http.StatusBadRequest, err
+	}
+	return review, http.StatusOK, nil
 }
 
 func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
@@ -71,7 +133,7 @@ func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 		return nil, fmt.Errorf("decoding AdmissionReview: %w", err)
 	}
 	if gvk := review.GroupVersionKind(); gvk != admissionv1.SchemeGroupVersion.WithKind("AdmissionReview") {
-		return nil, fmt.Errorf("got %s %s, expected admission.k8s.io/v1 AdmissionReview", gvk.GroupVersion(), gvk.Kind)
+		return nil, fmt.Errorf("got %.64s %.64s, expected admission.k8s.io/v1 AdmissionReview", gvk.GroupVersion(), gvk.Kind)
 	}
 	if review.Request == nil {
 		return nil, errors.New("AdmissionReview has no request")

@@ -122,7 +122,7 @@ func patchCase(inj *inject.Injector, raw []byte) func(b *testing.B) {
 	return func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			ops, res, err := inj.Patch(raw, Namespace)
+			ops, res, err := inj.Patch(b.Context(), raw, Namespace)
 			if err != nil || res.Skipped != "" || len(ops) == 0 {
 				b.Fatalf("patch: %d ops, skipped %q, error %v", len(ops), res.Skipped, err)
 			}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -13,6 +12,8 @@ import (
 
 // injectorFlags are the injection defaults a cluster operator sets; webhook,
 // inject and render share them so the CLI reproduces a configured webhook.
+// Each flag parses with its proxy.Settings parser, the one the chart's
+// values and the pods' annotations go through too.
 type injectorFlags struct {
 	defaults  proxy.Defaults
 	templates string
@@ -20,26 +21,17 @@ type injectorFlags struct {
 
 func (f *injectorFlags) bind(fs *pflag.FlagSet) {
 	f.defaults = proxy.DefaultDefaults()
-	d := &f.defaults
 	fs.StringVar(&f.templates, "templates", "", "folder with proxy.yaml and init.yaml overriding the built-in container templates")
-	fs.Int64Var(&d.ProxyUID, "proxy-uid", d.ProxyUID, "UID Envoy runs as; its traffic is never redirected")
-	fs.Int64Var(&d.ProxyGID, "proxy-gid", d.ProxyGID, "GID Envoy runs as")
-	fs.BoolVar(&d.NativeSidecar, "native-sidecar", d.NativeSidecar, "run Envoy as a native sidecar (Kubernetes 1.29+)")
-	fs.StringVar(&d.LogLevel, "proxy-log-level", d.LogLevel, "Envoy's default log level")
-	fs.IntVar(&d.Concurrency, "proxy-concurrency", d.Concurrency, "Envoy worker threads when the pod sets no CPU limit or concurrency")
-	fs.BoolVar(&d.Egress, "egress", d.Egress, "capture outbound traffic by default")
-	fs.BoolVar(&d.IPv6, "ipv6", d.IPv6, "capture IPv6 by default")
-	fs.Var((*portRanges)(&d.OpaquePorts), "opaque-ports", "ports and ranges passed through as TCP without sniffing (server-first protocols); pods add to them with planeless.dev/opaque-ports")
-	fs.IntVar(&d.DrainSeconds, "drain-seconds", d.DrainSeconds, "default drain time of Envoy on shutdown")
-	fs.StringVar((*string)(&d.AccessLogFormat), "access-log", string(d.AccessLogFormat), "access log format of pods without planeless.dev/access-log: json, text or off")
-	fs.StringVar((*string)(&d.Tracing.Provider), "tracing", string(d.Tracing.Provider), "tracing of pods without planeless.dev/tracing: off, zipkin or otlp")
-	fs.StringVar(&d.Tracing.Endpoint, "tracing-endpoint", d.Tracing.Endpoint, "HOST:PORT of the cluster-wide tracing collector")
-	fs.Float64Var(&d.Tracing.SamplingPercent, "tracing-sampling", d.Tracing.SamplingPercent, "percent of requests that start a trace")
-	fs.Uint16Var(&d.Ports.Inbound, "proxy-inbound-port", d.Ports.Inbound, "port of Envoy's inbound listener")
-	fs.Uint16Var(&d.Ports.Outbound, "proxy-outbound-port", d.Ports.Outbound, "port of Envoy's outbound listener")
-	fs.Uint16Var(&d.Ports.Stats, "proxy-stats-port", d.Ports.Stats, "port of Envoy's stats listener (/stats/prometheus, /ready)")
+	for _, s := range proxy.Settings {
+		fs.Var(s.Bind(&f.defaults), s.Flag, s.Usage)
+		if s.Bool {
+			fs.Lookup(s.Flag).NoOptDefVal = "true"
+		}
+	}
 }
 
+// injector checks the defaults together and loads the templates: the
+// injector every command goes through.
 func (f *injectorFlags) injector() (*inject.Injector, error) {
 	if err := f.defaults.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid injection defaults: %w", err)
@@ -48,30 +40,8 @@ func (f *injectorFlags) injector() (*inject.Injector, error) {
 	if f.templates != "" {
 		var err error
 		if set, err = templates.Load(f.templates); err != nil {
-			return nil, fmt.Errorf("loading templates: %w", err)
+			return nil, fmt.Errorf("--templates=%s: %w", f.templates, err)
 		}
 	}
 	return &inject.Injector{Defaults: f.defaults, Templates: set}, nil
 }
-
-// portRanges is a flag holding comma-separated ports and ranges.
-type portRanges []proxy.PortRange
-
-func (r *portRanges) String() string {
-	parts := make([]string, len(*r))
-	for i, pr := range *r {
-		parts[i] = pr.String()
-	}
-	return strings.Join(parts, ",")
-}
-
-func (r *portRanges) Set(v string) error {
-	ranges, err := proxy.ParsePortRanges(v)
-	if err != nil {
-		return err
-	}
-	*r = ranges
-	return nil
-}
-
-func (r *portRanges) Type() string { return "ports" }

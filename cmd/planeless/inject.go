@@ -11,7 +11,7 @@ func init() { subcommands = append(subcommands, newInjectCmd) }
 
 func newInjectCmd() *cobra.Command {
 	var flags injectorFlags
-	var file string
+	var file, namespace string
 	cmd := &cobra.Command{
 		Use:   "inject -f FILE",
 		Short: "Inject the pods of Kubernetes manifests, as the webhook would",
@@ -19,7 +19,8 @@ func newInjectCmd() *cobra.Command {
 input), adds planeless to every Pod and every workload's pod template
 (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob) and writes
 them to standard output; other objects pass through unchanged. The result is
-what the webhook would store. Injecting twice changes nothing.`,
+what the webhook would store. Injecting twice changes nothing. Objects
+without a namespace are injected as in --namespace (default: default).`,
 		Example: `  planeless inject -f app.yaml > app-injected.yaml
   kubectl get deploy web -o yaml | planeless inject -f - | kubectl apply -f -`,
 		Args: cobra.NoArgs,
@@ -35,7 +36,7 @@ what the webhook would store. Injecting twice changes nothing.`,
 			defer in.Close()
 			var out bytes.Buffer
 			warn := func(w string) { fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w) }
-			if err := injector.Manifests(in, &out, warn); err != nil {
+			if err := injector.Manifests(in, &out, namespace, warn); err != nil {
 				return err
 			}
 			_, err = out.WriteTo(cmd.OutOrStdout())
@@ -43,6 +44,7 @@ what the webhook would store. Injecting twice changes nothing.`,
 		},
 	}
 	cmd.Flags().StringVarP(&file, "filename", "f", "", "manifests to inject, - for standard input")
+	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace of the objects that name none (default: default)")
 	_ = cmd.MarkFlagRequired("filename")
 	flags.bind(cmd.Flags())
 	return cmd

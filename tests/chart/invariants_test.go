@@ -36,7 +36,7 @@ proxy:
   logLevel: debug
   egress: false
   ipv6: false
-  ports: {inbound: 16006, outbound: 16001, admin: 16000, stats: 16090}
+  ports: {inbound: 16006, outbound: 16001, stats: 16090}
   accessLog: text
 tracing: {provider: zipkin, endpoint: "zipkin.tracing:9411", samplingPercent: 12.5}
 init:
@@ -68,54 +68,83 @@ func TestWebhookConfigurationInvariants(t *testing.T) {
 	for name, values := range map[string]string{"default values": "", "non-default values": nonDefault} {
 		t.Run(name, func(t *testing.T) {
 			mwc := typed[admissionregistrationv1.MutatingWebhookConfiguration](t, render(t, values), "MutatingWebhookConfiguration")
-			if len(mwc.Webhooks) != 1 {
-				t.Fatalf("got %d webhooks, want 1", len(mwc.Webhooks))
+			if len(mwc.Webhooks) != 2 {
+				t.Fatalf("got %d webhooks, want 2 (the second for namespaces enforcing Pod Security)", len(mwc.Webhooks))
 			}
-			wh := mwc.Webhooks[0]
-			if wh.Name != "inject.planeless.dev" {
-				t.Errorf("webhook name = %q", wh.Name)
+			want := map[string]struct {
+				path     string
+				operator metav1.LabelSelectorOperator
+			}{
+				"inject.planeless.dev":              {"/inject", metav1.LabelSelectorOpNotIn},
+				"pod-security.inject.planeless.dev": {"/inject/pod-security-enforced", metav1.LabelSelectorOpIn},
 			}
-			if svc := wh.ClientConfig.Service; svc == nil || svc.Path == nil || *svc.Path != "/inject" || svc.Namespace != namespace {
-				t.Errorf("clientConfig.service = %+v, want path /inject in %s", svc, namespace)
-			}
-			wantRules := []admissionregistrationv1.RuleWithOperations{{
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
-				Rule: admissionregistrationv1.Rule{
-					APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"},
-					Scope: ptr(admissionregistrationv1.NamespacedScope),
-				},
-			}}
-			if diff := cmp.Diff(wantRules, wh.Rules); diff != "" {
-				t.Errorf("rules are not CREATE pods only (-want +got):\n%s", diff)
-			}
-			if wh.SideEffects == nil || *wh.SideEffects != admissionregistrationv1.SideEffectClassNone {
-				t.Errorf("sideEffects = %v, want None", deref(wh.SideEffects))
-			}
-			if wh.ReinvocationPolicy == nil || *wh.ReinvocationPolicy != admissionregistrationv1.IfNeededReinvocationPolicy {
-				t.Errorf("reinvocationPolicy = %v, want IfNeeded", deref(wh.ReinvocationPolicy))
-			}
-			if wh.MatchPolicy == nil || *wh.MatchPolicy != admissionregistrationv1.Equivalent {
-				t.Errorf("matchPolicy = %v, want Equivalent", deref(wh.MatchPolicy))
-			}
-			if !slices.Equal(wh.AdmissionReviewVersions, []string{"v1"}) {
-				t.Errorf("admissionReviewVersions = %v, want [v1]", wh.AdmissionReviewVersions)
-			}
-			requireExpr(t, wh.NamespaceSelector, metav1.LabelSelectorRequirement{
-				Key: "planeless.dev/inject", Operator: metav1.LabelSelectorOpIn, Values: []string{"enabled"},
-			})
-			excluded := notIn(t, wh.NamespaceSelector, "kubernetes.io/metadata.name")
-			for _, ns := range []string{"kube-system", "kube-public", "kube-node-lease", namespace} {
-				if !slices.Contains(excluded, ns) {
-					t.Errorf("namespaceSelector does not exclude %s (excludes %v)", ns, excluded)
+			for _, wh := range mwc.Webhooks {
+				w, ok := want[wh.Name]
+				if !ok {
+					t.Errorf("unexpected webhook %q", wh.Name)
+					continue
 				}
+				checkWebhook(t, wh, w.path)
+				// One pod matches one of the two, never both.
+				requireExpr(t, wh.NamespaceSelector, metav1.LabelSelectorRequirement{
+					Key: "pod-security.kubernetes.io/enforce", Operator: w.operator, Values: []string{"baseline", "restricted"},
+				})
 			}
-			optOut := notIn(t, wh.ObjectSelector, "planeless.dev/inject")
-			for _, v := range []string{"false", "disabled"} {
-				if !slices.Contains(optOut, v) {
-					t.Errorf("objectSelector lets a pod labelled planeless.dev/inject=%s through (excludes %v)", v, optOut)
-				}
+			if mwc.Webhooks[0].Name != "inject.planeless.dev" {
+				t.Errorf("the first webhook is %s, want inject.planeless.dev", mwc.Webhooks[0].Name)
 			}
 		})
+	}
+}
+
+func checkWebhook(t *testing.T, wh admissionregistrationv1.MutatingWebhook, path string) {
+	t.Helper()
+	if svc := wh.ClientConfig.Service; svc == nil || svc.Path == nil || *svc.Path != path || svc.Namespace != namespace {
+		t.Errorf("%s: clientConfig.service = %+v, want path %s in %s", wh.Name, svc, path, namespace)
+	}
+	wantRules := []admissionregistrationv1.RuleWithOperations{{
+		Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create},
+		Rule: admissionregistrationv1.Rule{
+			APIGroups: []string{""}, APIVersions: []string{"v1"}, Resources: []string{"pods"},
+			Scope: ptr(admissionregistrationv1.NamespacedScope),
+		},
+	}}
+	if diff := cmp.Diff(wantRules, wh.Rules); diff != "" {
+		t.Errorf("%s: rules are not CREATE pods only (-want +got):\n%s", wh.Name, diff)
+	}
+	if wh.SideEffects == nil || *wh.SideEffects != admissionregistrationv1.SideEffectClassNone {
+		t.Errorf("%s: sideEffects = %v, want None", wh.Name, deref(wh.SideEffects))
+	}
+	if wh.ReinvocationPolicy == nil || *wh.ReinvocationPolicy != admissionregistrationv1.IfNeededReinvocationPolicy {
+		t.Errorf("%s: reinvocationPolicy = %v, want IfNeeded", wh.Name, deref(wh.ReinvocationPolicy))
+	}
+	if wh.MatchPolicy == nil || *wh.MatchPolicy != admissionregistrationv1.Equivalent {
+		t.Errorf("%s: matchPolicy = %v, want Equivalent", wh.Name, deref(wh.MatchPolicy))
+	}
+	if !slices.Equal(wh.AdmissionReviewVersions, []string{"v1"}) {
+		t.Errorf("%s: admissionReviewVersions = %v, want [v1]", wh.Name, wh.AdmissionReviewVersions)
+	}
+	requireExpr(t, wh.NamespaceSelector, metav1.LabelSelectorRequirement{
+		Key: "planeless.dev/inject", Operator: metav1.LabelSelectorOpIn, Values: []string{"enabled"},
+	})
+	excluded := notIn(t, wh.NamespaceSelector, "kubernetes.io/metadata.name")
+	for _, ns := range []string{"kube-system", "kube-public", "kube-node-lease", namespace} {
+		if !slices.Contains(excluded, ns) {
+			t.Errorf("%s: namespaceSelector does not exclude %s (excludes %v)", wh.Name, ns, excluded)
+		}
+	}
+	optOut := notIn(t, wh.ObjectSelector, "planeless.dev/inject")
+	for _, v := range []string{"false", "disabled"} {
+		if !slices.Contains(optOut, v) {
+			t.Errorf("%s: objectSelector lets a pod labelled planeless.dev/inject=%s through (excludes %v)", wh.Name, v, optOut)
+		}
+	}
+	var conditions []string
+	for _, c := range wh.MatchConditions {
+		conditions = append(conditions, c.Name)
+	}
+	if !slices.Equal(conditions, []string{"not-opted-out-by-annotation", "not-on-the-host-network"}) {
+		t.Errorf("%s: matchConditions %v, want the annotation opt-out and the host network", wh.Name, conditions)
 	}
 }
 
@@ -177,7 +206,7 @@ func TestValuesReachTheTemplatesAndFlags(t *testing.T) {
 	for _, flag := range []string{
 		"--proxy-uid=2000", "--proxy-gid=3000", "--native-sidecar=false", "--proxy-log-level=debug",
 		"--egress=false", "--ipv6=false", "--proxy-inbound-port=16006", "--proxy-outbound-port=16001",
-		"--proxy-admin-port=16000", "--proxy-stats-port=16090", "--cert-mode=files",
+		"--proxy-stats-port=16090", "--cert-mode=files",
 		"--access-log=text", "--tracing=zipkin", "--tracing-endpoint=zipkin.tracing:9411", "--tracing-sampling=12.5",
 	} {
 		if !slices.Contains(c.Args, flag) {
@@ -232,7 +261,7 @@ func TestDeploymentIsHardened(t *testing.T) {
 	}) {
 		t.Error("POD_NAMESPACE does not come from the downward API")
 	}
-	if dep.Spec.Template.Labels["planeless.dev/inject"] != "disabled" {
+	if dep.Spec.Template.Labels["planeless.dev/inject"] != "false" {
 		t.Error("the webhook's own pods are not opted out")
 	}
 	if !kinds(objs)["PodDisruptionBudget"] {

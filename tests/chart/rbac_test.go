@@ -2,6 +2,7 @@ package chart_test
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,19 +26,30 @@ func TestChartRBACIsEnoughForCertificateManagement(t *testing.T) {
 
 	asWebhook := cluster.Impersonate(namespace, "planeless")
 	certDir := t.TempDir()
-	ready, err := certs.Manage(ctx, asWebhook, certs.Options{
+	m, err := certs.New(asWebhook, certs.Options{
 		Namespace:         namespace,
 		SecretName:        "planeless-tls",
 		ServiceName:       "planeless",
 		WebhookConfigName: "planeless",
 		CertDir:           certDir,
-		Failed:            func(err error) { t.Errorf("certificate management failed: %v", err) },
 	})
 	if err != nil {
-		t.Fatalf("Manage as the chart's service account: %v", err)
+		t.Fatalf("certificate management as the chart's service account: %v", err)
 	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- m.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("certificate management failed: %v", err)
+		}
+	})
 	select {
-	case <-ready:
+	case <-m.Ready():
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("certificate management stopped under the chart's RBAC: %v", err)
 	case <-time.After(2 * time.Minute):
 		t.Fatal("certificates never became ready under the chart's RBAC")
 	}
@@ -50,18 +62,16 @@ func TestChartRBACIsEnoughForCertificateManagement(t *testing.T) {
 	if err != nil || !bytes.Equal(cert, secret.Data["tls.crt"]) {
 		t.Errorf("the cert dir does not hold the Secret's tls.crt (err %v)", err)
 	}
-	var bundle []byte
-	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		mwc, err := cluster.Client.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, "planeless", metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if bundle = mwc.Webhooks[0].ClientConfig.CABundle; len(bundle) > 0 {
-			break
-		}
+	// Ready means every webhook's caBundle is the Secret's CA, the policy
+	// on the webhook's own updates (ValidatingAdmissionPolicy) letting it.
+	mwc, err := cluster.Client.AdmissionregistrationV1().MutatingWebhookConfigurations().Get(ctx, "planeless", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !bytes.Equal(bundle, secret.Data["ca.crt"]) {
-		t.Errorf("the caBundle is not the Secret's CA: %q", bundle)
+	for _, w := range mwc.Webhooks {
+		if !bytes.Equal(w.ClientConfig.CABundle, secret.Data["ca.crt"]) {
+			t.Errorf("the caBundle of %s is not the Secret's CA: %q", w.Name, w.ClientConfig.CABundle)
+		}
 	}
 
 	// The impersonation really is confined to the chart's grants.

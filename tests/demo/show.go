@@ -13,14 +13,30 @@ import (
 	"github.com/planeless/planeless/tests/harness"
 )
 
+// bootstrapSummary says what the bootstrap annotation holds: its size (it
+// is compact JSON, one line) and its listeners and clusters.
+func bootstrapSummary(config string) string {
+	var b struct {
+		StaticResources struct {
+			Listeners []json.RawMessage `json:"listeners"`
+			Clusters  []json.RawMessage `json:"clusters"`
+		} `json:"static_resources"`
+	}
+	if err := json.Unmarshal([]byte(config), &b); err != nil {
+		return fmt.Sprintf("<%.1f KiB of Envoy bootstrap that does not decode: %v>", float64(len(config))/1024, err)
+	}
+	return fmt.Sprintf("<%.1f KiB of Envoy bootstrap (compact JSON): %d listeners, %d clusters, rendered from this pod; planeless render prints it as YAML>",
+		float64(len(config))/1024, len(b.StaticResources.Listeners), len(b.StaticResources.Clusters))
+}
+
 // showPod prints the injected pod without the noise: the bootstrap
-// annotation becomes a line count, and only the containers' names,
-// commands, args and users remain.
+// annotation becomes a summary, and only the containers' names, commands,
+// args and users remain.
 func showPod(r *runner, pod *corev1.Pod) {
 	annotations := map[string]string{}
 	for k, v := range pod.Annotations {
 		if k == harness.BootstrapAnnotation {
-			v = fmt.Sprintf("<%d lines of Envoy bootstrap, rendered from this pod>", strings.Count(v, "\n"))
+			v = bootstrapSummary(v)
 		}
 		annotations[k] = v
 	}

@@ -52,6 +52,9 @@ func TestDefaultChartKeepsTheCertificateAcrossUpgradesAndUninstallsCleanly(t *te
 	s := bareStack(t)
 	ctx := t.Context()
 	s.helm("install", release, chartDir(), "--namespace", releaseNS, "--create-namespace")
+	if _, err := s.client.AdmissionregistrationV1().ValidatingAdmissionPolicies().Get(ctx, "planeless-cabundle-only", metav1.GetOptions{}); err != nil {
+		t.Errorf("the default chart installed no caBundle-only policy: %v", err)
+	}
 
 	// What webhook/certs writes into the chart's Secret.
 	secret, err := s.client.CoreV1().Secrets(releaseNS).Get(ctx, "planeless-tls", metav1.GetOptions{})
@@ -99,6 +102,14 @@ func TestDefaultChartKeepsTheCertificateAcrossUpgradesAndUninstallsCleanly(t *te
 	}
 	if _, err := s.client.CoreV1().Secrets(releaseNS).Get(ctx, "planeless-tls", metav1.GetOptions{}); err == nil {
 		t.Error("the TLS Secret is left after uninstall")
+	}
+	vaps, err := s.client.AdmissionregistrationV1().ValidatingAdmissionPolicies().List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + release})
+	if err != nil || len(vaps.Items) != 0 {
+		t.Errorf("ValidatingAdmissionPolicies left after uninstall: %d (err %v)", len(vaps.Items), err)
+	}
+	bindings, err := s.client.AdmissionregistrationV1().ValidatingAdmissionPolicyBindings().List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/instance=" + release})
+	if err != nil || len(bindings.Items) != 0 {
+		t.Errorf("ValidatingAdmissionPolicyBindings left after uninstall: %d (err %v)", len(bindings.Items), err)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -25,6 +26,26 @@ func TestWebhookDown(t *testing.T) {
 		}
 		if !strings.Contains(err.Error(), `failed calling webhook "inject.planeless.dev"`) {
 			t.Errorf("the error does not name the webhook: %v", err)
+		}
+	})
+	t.Run("pods opted out by annotation or on the host network are created anyway", func(t *testing.T) {
+		// The API server decides both (the webhook's matchConditions),
+		// as it decides the opt-out label (its objectSelector).
+		for name, edit := range map[string]func(*corev1.Pod){
+			"annotation": func(p *corev1.Pod) { p.Annotations = map[string]string{"planeless.dev/inject": "false"} },
+			"label":      func(p *corev1.Pod) { p.Labels["planeless.dev/inject"] = "false" },
+			"hostnet":    func(p *corev1.Pod) { p.Spec.HostNetwork = true },
+		} {
+			pod := appPod("opted-out-" + name)
+			edit(pod)
+			stored, err := s.client.CoreV1().Pods(appNS).Create(ctx, pod, metav1.CreateOptions{})
+			if err != nil {
+				t.Errorf("a pod opted out by %s was refused with the webhook down: %v", name, err)
+				continue
+			}
+			if injected(stored) {
+				t.Errorf("a pod opted out by %s was injected", name)
+			}
 		}
 	})
 	t.Run("kube-system and the webhook's namespace still admit pods", func(t *testing.T) {

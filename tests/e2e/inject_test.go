@@ -1,6 +1,8 @@
 package e2e_test
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -8,10 +10,14 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/ptr"
+	"sigs.k8s.io/yaml"
 
+	"github.com/planeless/planeless/inject"
 	_ "github.com/planeless/planeless/tests/golden"
+	"github.com/planeless/planeless/tests/need"
 )
 
 // The pod the API server stores is the one `planeless inject` writes for the
@@ -198,4 +204,50 @@ func TestServerSideDryRunReturnsTheInjectedPodAndStoresNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameStoredPod(t, got, stored)
+}
+
+// Every pod of the corpus is stored exactly as `planeless inject` writes
+// it: the webhook and the CLI are one door, through the real API server.
+func TestEveryCorpusPodIsStoredAsInjectWritesIt(t *testing.T) {
+	s := startStack(t)
+	files, err := filepath.Glob(filepath.Join(need.RepoRoot(), "tests", "corpus", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no corpus: %v", err)
+	}
+	n := 0
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, doc := range strings.Split(string(data), "\n---\n") {
+			var obj unstructured.Unstructured
+			if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil || obj.Object == nil || !inject.PodBearing(obj.GetKind()) {
+				continue
+			}
+			n++
+			obj.SetNamespace(appNS)
+			t.Run(filepath.Base(file)+"/"+obj.GetKind()+"/"+obj.GetName(), func(t *testing.T) {
+				pod, err := inject.PodOf(&obj)
+				if err != nil {
+					t.Fatal(err)
+				}
+				stored, err := s.client.CoreV1().Pods(appNS).Create(t.Context(), pod, dryRun())
+				if err != nil {
+					t.Fatalf("creating the pod: %v", err)
+				}
+				requireInjected(t, stored)
+				var printed unstructured.Unstructured
+				s.cliInject(obj.Object, &printed.Object)
+				want, err := inject.PodOf(&printed)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameStoredPod(t, s.defaulted(want), stored)
+			})
+		}
+	}
+	if n < 4 {
+		t.Fatalf("only %d pods in the corpus", n)
+	}
 }

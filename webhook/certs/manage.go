@@ -2,11 +2,13 @@ package certs
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
 	"sync/atomic"
 
 	"github.com/open-policy-agent/cert-controller/pkg/rotator"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,19 +27,23 @@ import (
 // FieldOwner is the field manager of the caBundle and Secret writes.
 const FieldOwner = "planeless-webhook"
 
-// controllers numbers the controllers of each Manage call: controller-runtime
+// controllers numbers the controllers of each Manager: controller-runtime
 // refuses two controllers of one name in a process.
 var controllers atomic.Int64
 
-// Manage starts certificate management in the background; it runs until ctx
-// ends. The Secret is created if it does not exist. ready is closed once
-// tls.crt and tls.key are in opts.CertDir and the caBundle of the webhook
-// configuration (if it exists yet) has been brought up to date.
-func Manage(ctx context.Context, cfg *rest.Config, opts Options) (ready <-chan struct{}, err error) {
+// Manager keeps the serving certificate and the caBundle current.
+type Manager struct {
+	mgr    manager.Manager
+	keeper *keeper
+	secret types.NamespacedName
+}
+
+// New prepares certificate management; Run runs it.
+func New(cfg *rest.Config, opts Options) (*Manager, error) {
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("certificate options: %w", err)
 	}
-	if err := os.MkdirAll(opts.CertDir, 0o700); err != nil {
+	if err := os.MkdirAll(opts.CertDir, 0o700); err != nil && !os.IsExist(err) {
 		return nil, fmt.Errorf("creating the certificate folder: %w", err)
 	}
 	scheme := runtime.NewScheme()
@@ -47,25 +53,23 @@ func Manage(ctx context.Context, cfg *rest.Config, opts Options) (ready <-chan s
 	secretKey := types.NamespacedName{Namespace: opts.Namespace, Name: opts.SecretName}
 	mgr, err := manager.New(narrow(cfg, opts), manager.Options{
 		Scheme:  scheme,
-		Logger:  klog.NewKlogr().WithName("certs").V(1),
+		Logger:  Quiet(klog.NewKlogr().WithName("certs")).V(1),
 		Metrics: metricsserver.Options{BindAddress: "0"},
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
-			// The file writer sees the one Secret it copies from.
+			// The keeper sees the one Secret and the one configuration.
 			&corev1.Secret{}: {
 				Namespaces: map[string]cache.Config{opts.Namespace: {}},
 				Field:      fields.OneTermEqualSelector("metadata.name", opts.SecretName),
+			},
+			&admissionregistrationv1.MutatingWebhookConfiguration{}: {
+				Field: fields.OneTermEqualSelector("metadata.name", opts.WebhookConfigName),
 			},
 		}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("creating the certificate manager: %w", err)
 	}
-	if err := ensureSecret(ctx, mgr.GetAPIReader(), mgr.GetClient(), secretKey); err != nil {
-		return nil, err
-	}
-
 	n := controllers.Add(1)
-	isReady := make(chan struct{})
 	names := opts.dnsNames()
 	if err := rotator.AddRotator(mgr, &rotator.CertRotator{
 		SecretKey:      secretKey,
@@ -74,28 +78,41 @@ func Manage(ctx context.Context, cfg *rest.Config, opts Options) (ready <-chan s
 		CAOrganization: "planeless",
 		DNSName:        names[0],
 		ExtraDNSNames:  names[1:],
-		IsReady:        isReady,
+		// Readiness is the keeper's: the rotator's waits for the files.
+		IsReady:        make(chan struct{}),
 		Webhooks:       []rotator.WebhookInfo{{Name: opts.WebhookConfigName, Type: rotator.Mutating}},
 		FieldOwner:     FieldOwner,
 		ControllerName: fmt.Sprintf("planeless-cert-rotator-%d", n),
 	}); err != nil {
 		return nil, fmt.Errorf("adding the certificate rotator: %w", err)
 	}
-	if err := addFileWriter(mgr, secretKey, opts.CertDir, fmt.Sprintf("planeless-cert-files-%d", n)); err != nil {
+	k := newKeeper(opts)
+	if err := k.add(mgr, fmt.Sprintf("planeless-cert-keeper-%d", n)); err != nil {
 		return nil, err
 	}
+	return &Manager{mgr: mgr, keeper: k, secret: secretKey}, nil
+}
 
-	go func() {
-		if err := mgr.Start(ctx); err != nil {
-			err = fmt.Errorf("certificate management stopped: %w", err)
-			if opts.Failed != nil {
-				opts.Failed(err)
-				return
-			}
-			klog.ErrorS(err, "serving certificate is no longer kept current")
-		}
-	}()
-	return isReady, nil
+// Run creates the Secret if it does not exist and manages the certificate
+// until ctx ends; an error stops it and is returned (the webhook then
+// stops: run it in the same group as the server).
+func (m *Manager) Run(ctx context.Context) error {
+	if err := ensureSecret(ctx, m.mgr.GetAPIReader(), m.mgr.GetClient(), m.secret); err != nil {
+		return err
+	}
+	if err := m.mgr.Start(ctx); err != nil {
+		return fmt.Errorf("certificate management stopped: %w", err)
+	}
+	return nil
+}
+
+// Ready is closed once a valid certificate is served and the caBundle of
+// the webhook configuration (if it exists yet) is the Secret's CA.
+func (m *Manager) Ready() <-chan struct{} { return m.keeper.ready }
+
+// GetCertificate serves the Secret's current certificate from memory.
+func (m *Manager) GetCertificate(hello *tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return m.keeper.GetCertificate(hello)
 }
 
 // ensureSecret creates the empty Secret the rotator fills, unless it exists

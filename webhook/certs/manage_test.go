@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 
 	_ "github.com/planeless/planeless/tests/golden"
@@ -37,13 +38,9 @@ func TestManageIssuesCertificateAndFillsCABundle(t *testing.T) {
 		ServiceName:       "planeless",
 		WebhookConfigName: "planeless",
 		CertDir:           t.TempDir(),
-		Failed:            func(err error) { t.Errorf("certificate management failed: %v", err) },
 	}
-	ready, err := certs.Manage(ctx, cluster.Config, opts)
-	if err != nil {
-		t.Fatalf("Manage: %v", err)
-	}
-	waitClosed(t, ready)
+	m := start(t, cluster.Config, opts)
+	waitClosed(t, m.Ready())
 
 	secret, err := cluster.Client.CoreV1().Secrets(ns).Get(ctx, "planeless-tls", metav1.GetOptions{})
 	if err != nil {
@@ -53,11 +50,8 @@ func TestManageIssuesCertificateAndFillsCABundle(t *testing.T) {
 	if len(ca) == 0 {
 		t.Fatal("the Secret holds no ca.crt")
 	}
-	// The caBundle may trail the ready signal by one update; wait for it.
-	bundle := waitFor(t, func() ([]byte, bool) {
-		b := caBundle(t, cluster.Client, "planeless")
-		return b, len(b) > 0
-	})
+	// Ready means the caBundle is the Secret's CA already.
+	bundle := caBundle(t, cluster.Client, "planeless")
 	if !bytes.Equal(bundle, ca) {
 		t.Errorf("the caBundle is not the Secret's CA:\ncaBundle: %q\nca.crt:   %q", bundle, ca)
 	}
@@ -67,6 +61,10 @@ func TestManageIssuesCertificateAndFillsCABundle(t *testing.T) {
 		t.Error("the files in the cert dir differ from the Secret's tls.crt/tls.key")
 	}
 	verify(t, bundle, cert, key, "planeless.planeless.svc")
+	served, err := m.GetCertificate(nil)
+	if err != nil || !bytes.Equal(served.Certificate[0], leafDER(t, cert)) {
+		t.Errorf("the certificate served from memory is not the Secret's (%v)", err)
+	}
 }
 
 func TestManageRewritesFilesWhenTheServingCertificateIsReissued(t *testing.T) {
@@ -77,13 +75,9 @@ func TestManageRewritesFilesWhenTheServingCertificateIsReissued(t *testing.T) {
 	opts := certs.Options{
 		Namespace: ns, SecretName: "planeless-tls", ServiceName: "planeless",
 		WebhookConfigName: "planeless", CertDir: t.TempDir(),
-		Failed: func(err error) { t.Errorf("certificate management failed: %v", err) },
 	}
-	ready, err := certs.Manage(ctx, cluster.Config, opts)
-	if err != nil {
-		t.Fatalf("Manage: %v", err)
-	}
-	waitClosed(t, ready)
+	m := start(t, cluster.Config, opts)
+	waitClosed(t, m.Ready())
 	certPath := filepath.Join(opts.CertDir, certs.CertFile)
 	first := readFile(t, certPath)
 
@@ -125,12 +119,41 @@ func TestManageRejectsIncompleteOptions(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			o := full
 			tc.edit(&o)
-			_, err := certs.Manage(t.Context(), nil, o)
+			_, err := certs.New(nil, o)
 			if err == nil || err.Error() != tc.want {
 				t.Errorf("got error %v, want %q", err, tc.want)
 			}
 		})
 	}
+}
+
+// start runs certificate management for the test; it must run until the
+// test ends.
+func start(t *testing.T, cfg *rest.Config, opts certs.Options) *certs.Manager {
+	t.Helper()
+	m, err := certs.New(cfg, opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("certificate management failed: %v", err)
+		}
+	})
+	return m
+}
+
+func leafDER(t *testing.T, certPEM []byte) []byte {
+	t.Helper()
+	block, _ := pem.Decode(certPEM)
+	if block == nil {
+		t.Fatal("not PEM")
+	}
+	return block.Bytes
 }
 
 func createNamespace(t *testing.T, c kubernetes.Interface, name string) {

@@ -17,12 +17,9 @@ type Options struct {
 	// WebhookConfigName is the MutatingWebhookConfiguration whose caBundle is
 	// kept current.
 	WebhookConfigName string
-	// CertDir receives tls.crt and tls.key.
+	// CertDir holds tls.crt and tls.key: the Secret mounted by the kubelet
+	// (read-only), or a folder the webhook writes them into.
 	CertDir string
-	// Failed, if set, is called once if management stops with an error before
-	// the context ends (the webhook should then exit and be restarted).
-	// When nil, the error is logged.
-	Failed func(error)
 }
 
 // Files in CertDir.

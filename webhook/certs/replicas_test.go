@@ -21,20 +21,15 @@ func TestReplicasSettleOnOneCertificate(t *testing.T) {
 	createWebhookConfig(t, cluster.Client, "planeless")
 
 	dirs := []string{t.TempDir(), t.TempDir()}
-	var readies []<-chan struct{}
+	var managers []*certs.Manager
 	for _, dir := range dirs {
-		ready, err := certs.Manage(t.Context(), cluster.Config, certs.Options{
+		managers = append(managers, start(t, cluster.Config, certs.Options{
 			Namespace: ns, SecretName: "planeless-tls", ServiceName: "planeless",
 			WebhookConfigName: "planeless", CertDir: dir,
-			Failed: func(err error) { t.Errorf("certificate management failed: %v", err) },
-		})
-		if err != nil {
-			t.Fatalf("Manage: %v", err)
-		}
-		readies = append(readies, ready)
+		}))
 	}
-	for _, ready := range readies {
-		waitClosed(t, ready)
+	for _, m := range managers {
+		waitClosed(t, m.Ready())
 	}
 
 	// Whichever replica won, both end with the Secret's pair.

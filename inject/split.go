@@ -1,0 +1,167 @@
+package inject
+
+import (
+	"encoding/json"
+	"errors"
+)
+
+// members and elements split a JSON object or array one level deep into
+// sub-slices of its text, without copying or decoding the values: merge
+// walks only along what injection changed, and a pod's bulk (environment,
+// volumes, its own annotations) is never copied. The text is known to be
+// valid JSON (the pod decoded, or an encoding); an error means it is not.
+
+var errSplit = errors.New("malformed JSON")
+
+func members(obj []byte) (map[string][]byte, error) {
+	i := skipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return nil, errSplit
+	}
+	out := map[string][]byte{}
+	i = skipSpace(obj, i+1)
+	if i < len(obj) && obj[i] == '}' {
+		return out, nil
+	}
+	for {
+		end, err := skipString(obj, i)
+		if err != nil {
+			return nil, err
+		}
+		key, err := decodeKey(obj[i:end])
+		if err != nil {
+			return nil, err
+		}
+		i = skipSpace(obj, end)
+		if i >= len(obj) || obj[i] != ':' {
+			return nil, errSplit
+		}
+		start := skipSpace(obj, i+1)
+		end, err = skipValue(obj, start)
+		if err != nil {
+			return nil, err
+		}
+		out[key] = obj[start:end:end] // later keys win, as in encoding/json
+		i = skipSpace(obj, end)
+		if i >= len(obj) {
+			return nil, errSplit
+		}
+		switch obj[i] {
+		case ',':
+			i = skipSpace(obj, i+1)
+		case '}':
+			return out, nil
+		default:
+			return nil, errSplit
+		}
+	}
+}
+
+func elements(arr []byte) ([][]byte, error) {
+	i := skipSpace(arr, 0)
+	if i >= len(arr) || arr[i] != '[' {
+		return nil, errSplit
+	}
+	var out [][]byte
+	i = skipSpace(arr, i+1)
+	if i < len(arr) && arr[i] == ']' {
+		return out, nil
+	}
+	for {
+		end, err := skipValue(arr, i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, arr[i:end:end])
+		i = skipSpace(arr, end)
+		if i >= len(arr) {
+			return nil, errSplit
+		}
+		switch arr[i] {
+		case ',':
+			i = skipSpace(arr, i+1)
+		case ']':
+			return out, nil
+		default:
+			return nil, errSplit
+		}
+	}
+}
+
+func decodeKey(quoted []byte) (string, error) {
+	plain := true
+	for _, c := range quoted[1 : len(quoted)-1] {
+		if c == '\\' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(quoted[1 : len(quoted)-1]), nil
+	}
+	var key string
+	err := json.Unmarshal(quoted, &key)
+	return key, err
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string starting at i.
+func skipString(b []byte, i int) (int, error) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, errSplit
+	}
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, nil
+		}
+	}
+	return 0, errSplit
+}
+
+// skipValue returns the index after the value starting at i.
+func skipValue(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return 0, errSplit
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				end, err := skipString(b, i)
+				if err != nil {
+					return 0, err
+				}
+				i = end - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, nil
+				}
+			}
+		}
+		return 0, errSplit
+	}
+	start := i
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && b[i] != ' ' && b[i] != '\t' && b[i] != '\n' && b[i] != '\r' {
+		i++
+	}
+	if i == start {
+		return 0, errSplit
+	}
+	return i, nil
+}
