@@ -60,3 +60,15 @@ $(COREDNS_DIR)/coredns:
 	$(NODE_LOCK); \
 	GOBIN=$(@D)/.build $(NODE_GO_INSTALL) github.com/coredns/coredns@$(COREDNS_VERSION); \
 	mv $(@D)/.build/coredns $@; rmdir $(@D)/.build; $@ -version
+
+##@ Cluster
+
+.PHONY: cluster
+cluster: system-deps envoy node-tools ## Start a real one-node Kubernetes cluster here (root), install planeless with its Helm chart, print a kubeconfig.
+	@if [ "$$(id -u)" != 0 ]; then echo "make cluster needs root (namespaces, mounts, cgroups): run it again with sudo"; exit 1; fi
+	go run ./tests/node/cmd/cluster up
+
+.PHONY: cluster-down
+cluster-down: ## Remove the cluster of make cluster: processes, namespaces, mounts, cgroups, files.
+	@if [ "$$(id -u)" != 0 ]; then echo "make cluster-down needs root: run it again with sudo"; exit 1; fi
+	go run ./tests/node/cmd/cluster down
