@@ -201,6 +201,18 @@ func (i *Injector) proxyContainer(s *proxy.Spec) corev1.Container {
 		FailureThreshold: 3,
 	}
 	c.ReadinessProbe = ready
+	// Envoy exits at once on SIGTERM. The kubelet runs this hook as the pod
+	// starts terminating and sends SIGTERM only after it, so Envoy keeps
+	// serving for drain-seconds (as a native sidecar it also outlives the
+	// app). A sleep needs no shell in the proxy image.
+	if s.Proxy.DrainSeconds > 0 {
+		if c.Lifecycle == nil {
+			c.Lifecycle = &corev1.Lifecycle{}
+		}
+		if c.Lifecycle.PreStop == nil {
+			c.Lifecycle.PreStop = &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: int64(s.Proxy.DrainSeconds)}}
+		}
+	}
 	if s.Proxy.NativeSidecar {
 		c.RestartPolicy = ptr(corev1.ContainerRestartPolicyAlways)
 		startup := *ready.DeepCopy()
