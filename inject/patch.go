@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"gomodules.xyz/jsonpatch/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -22,6 +24,7 @@ func (i *Injector) Patch(raw []byte, namespace string) ([]jsonpatch.JsonPatchOpe
 	if reason := SkipReason(&pod); reason != "" {
 		return nil, Result{Skipped: reason}, nil
 	}
+	original := pod.DeepCopy()
 	ownNamespace := pod.Namespace
 	if pod.Namespace == "" {
 		pod.Namespace = namespace
@@ -40,7 +43,35 @@ func (i *Injector) Patch(raw []byte, namespace string) ([]jsonpatch.JsonPatchOpe
 	if err != nil {
 		return nil, res, fmt.Errorf("computing patch: %w", err)
 	}
-	return slices.DeleteFunc(ops, roundTripNoise), res, nil
+	moved := movedContainers(original, &pod)
+	return slices.DeleteFunc(ops, func(op jsonpatch.JsonPatchOperation) bool {
+		return roundTripNoise(op) && !moved(op.Path)
+	}), res, nil
+}
+
+// movedContainers reports whether a patch path lies in a container whose
+// index now holds another container: inserting planeless's containers
+// before the user's shifts them, and the diff then turns the user's
+// container at that index into planeless's one field by field, so its
+// removals are real (the user's env, workingDir, readOnly must not stay).
+func movedContainers(before, after *corev1.Pod) func(path string) bool {
+	var prefixes []string
+	for _, list := range []struct {
+		path          string
+		before, after []corev1.Container
+	}{
+		{"/spec/initContainers/", before.Spec.InitContainers, after.Spec.InitContainers},
+		{"/spec/containers/", before.Spec.Containers, after.Spec.Containers},
+	} {
+		for i := range min(len(list.before), len(list.after)) {
+			if list.before[i].Name != list.after[i].Name {
+				prefixes = append(prefixes, list.path+strconv.Itoa(i)+"/")
+			}
+		}
+	}
+	return func(path string) bool {
+		return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(path, p) })
+	}
 }
 
 // roundTripNoise reports whether op only reflects decoding and re-encoding
