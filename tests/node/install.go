@@ -29,8 +29,19 @@ func (c *Cluster) Kubectl(ctx context.Context, args ...string) (string, error) {
 	return c.tool(ctx, filepath.Join(c.Tools.Kube, "kubectl"), append([]string{"--kubeconfig", c.Kubeconfig}, args...)...)
 }
 
+// KubectlIn runs kubectl with stdin (e.g. `apply -f -`).
+func (c *Cluster) KubectlIn(ctx context.Context, stdin string, args ...string) (string, error) {
+	return c.toolIn(ctx, stdin, filepath.Join(c.Tools.Kube, "kubectl"), append([]string{"--kubeconfig", c.Kubeconfig}, args...)...)
+}
+
 func (c *Cluster) tool(ctx context.Context, bin string, args ...string) (string, error) {
-	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	return c.toolIn(ctx, "", bin, args...)
+}
+
+func (c *Cluster) toolIn(ctx context.Context, stdin, bin string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("%s %s: %w\n%s", filepath.Base(bin), strings.Join(args, " "), err, out)
 	}

@@ -117,7 +117,8 @@ type LoadReport struct {
 // concurrency until -duration has passed, or -after-term after a SIGTERM (an
 // app finishing its work while its pod stops), then prints a LoadReport
 // as one JSON line. Any answer but 200 is a failure; every failure is also
-// printed as it happens.
+// printed as it happens, and the exit status is 1 when any failed or none
+// succeeded.
 func runLoad(args []string) error {
 	fs := flag.NewFlagSet("load", flag.ExitOnError)
 	url := fs.String("url", "", "URL to GET")
@@ -180,7 +181,13 @@ loop:
 		}()
 	}
 	wg.Wait()
-	return json.NewEncoder(os.Stdout).Encode(rep)
+	if err := json.NewEncoder(os.Stdout).Encode(rep); err != nil {
+		return err
+	}
+	if rep.Failed > 0 || rep.OK == 0 {
+		return fmt.Errorf("%d of %d requests failed", rep.Failed, rep.Sent)
+	}
+	return nil
 }
 
 func get(client *http.Client, url string) error {
