@@ -47,6 +47,12 @@ func runMain(m *testing.M) int {
 		startErr = err
 		return m.Run()
 	}
+	// PLANELESS_NODE_ATTACH=1 runs the tests on the node of `make cluster`
+	// (faster while writing a test; never in CI).
+	if os.Getenv("PLANELESS_NODE_ATTACH") != "" && !need.CI() {
+		shared, startErr = Attach("cluster", 0)
+		return m.Run()
+	}
 	index, release, err := lease()
 	if err != nil {
 		startErr = err
@@ -186,9 +192,12 @@ func namespace(t *testing.T, c *Cluster, name string, injected bool) {
 	if injected {
 		ns.Labels = map[string]string{"planeless.dev/inject": "enabled"}
 	}
-	if _, err := c.Client.CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	// A namespace of the same name may still be terminating (an earlier
+	// run on the same node).
+	waitFor(t, 2*time.Minute, "creating namespace "+name, func() (bool, error) {
+		_, err := c.Client.CoreV1().Namespaces().Create(t.Context(), ns, metav1.CreateOptions{})
+		return err == nil, err
+	})
 	// Pods start only once the namespace's default ServiceAccount exists.
 	waitFor(t, 30*time.Second, "the default ServiceAccount of "+name, func() (bool, error) {
 		_, err := c.Client.CoreV1().ServiceAccounts(name).Get(t.Context(), "default", metav1.GetOptions{})
@@ -357,8 +366,13 @@ func logs(t *testing.T, c *Cluster, ns, pod, container string) string {
 // decodeLast decodes the last JSON line of s into v.
 func decodeLast(t *testing.T, s string, v any) {
 	t.Helper()
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), v); err != nil {
-		t.Fatalf("decoding %q: %v", lines[len(lines)-1], err)
+	last := ""
+	for line := range strings.Lines(s) {
+		if strings.HasPrefix(line, "{") {
+			last = line
+		}
+	}
+	if err := json.Unmarshal([]byte(last), v); err != nil {
+		t.Fatalf("decoding the last JSON line of %q: %v", s, err)
 	}
 }

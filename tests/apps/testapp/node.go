@@ -125,7 +125,14 @@ func runLoad(args []string) error {
 	rate := fs.Int("rate", 20, "requests a second")
 	duration := fs.Duration("duration", 30*time.Second, "how long to send, at most")
 	afterTerm := fs.Duration("after-term", 0, "on SIGTERM, keep sending this long, then report and exit")
+	waitReady := fs.Duration("wait-ready", 0, "first retry the URL this long until it answers 200, not counted (a proxy that is not a native sidecar may start after the app)")
 	_ = fs.Parse(args)
+	client := &http.Client{Timeout: 5 * time.Second}
+	for deadline := time.Now().Add(*waitReady); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if get(client, *url) == nil {
+			break
+		}
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), *duration)
 	defer cancel()
@@ -139,7 +146,6 @@ func runLoad(args []string) error {
 		time.AfterFunc(*afterTerm, cancel)
 	}()
 
-	client := &http.Client{Timeout: 5 * time.Second}
 	var (
 		rep  LoadReport
 		mu   sync.Mutex
