@@ -141,11 +141,11 @@ func TestWorkloadsAreInjectedAndTalkThroughEnvoy(t *testing.T) {
 		webBefore, dbBefore := stats(t, c, web), stats(t, c, db)
 		const n = 5
 		for i := range n {
-			call(t, c, web, fmt.Sprintf("http://db:8080/from-web/%d", i), "db")
-			call(t, c, db, fmt.Sprintf("http://web:8080/from-db/%d", i), "web")
+			call(t, c, web.Status.PodIP, fmt.Sprintf("http://db:8080/from-web/%d", i), "db")
+			call(t, c, db.Status.PodIP, fmt.Sprintf("http://web:8080/from-db/%d", i), "web")
 		}
 		// The StatefulSet's pod by its own stable name, too.
-		call(t, c, web, "http://db-0.db:8080/by-pod-name", "db")
+		call(t, c, web.Status.PodIP, "http://db-0.db:8080/by-pod-name", "db")
 		webAfter, dbAfter := stats(t, c, web), stats(t, c, db)
 		checks := []struct {
 			what          string
@@ -205,7 +205,7 @@ func TestWorkloadsAreInjectedAndTalkThroughEnvoy(t *testing.T) {
 			if !injected(&p) {
 				t.Errorf("new pod %s is not injected", p.Name)
 			}
-			call(t, c, &p, "http://db:8080/after-rollout", "db")
+			call(t, c, p.Status.PodIP, "http://db:8080/after-rollout", "db")
 		}
 	})
 
@@ -233,13 +233,13 @@ func TestWorkloadsAreInjectedAndTalkThroughEnvoy(t *testing.T) {
 
 const requestsTotal = "envoy_planeless_requests_total"
 
-// call makes pod p GET target (its app, through its own sidecar) and
-// checks the answer came from server.
-func call(t *testing.T, c *Cluster, p *corev1.Pod, target, server string) {
+// call makes the pod at ip GET target (its app, through its own sidecar;
+// testapp rest's /call) and checks the answer came from server.
+func call(t *testing.T, c *Cluster, ip, target, server string) {
 	t.Helper()
-	status, body := get(t, c, fmt.Sprintf("http://%s:8080/call?url=%s", p.Status.PodIP, url.QueryEscape(target)))
+	status, body := get(t, c, fmt.Sprintf("http://%s:8080/call?url=%s", ip, url.QueryEscape(target)))
 	if status != 200 || !strings.Contains(body, `\"server\":\"`+server+`\"`) {
-		t.Fatalf("pod %s calling %s: %d %s", p.Name, target, status, body)
+		t.Fatalf("pod %s calling %s: %d %s", ip, target, status, body)
 	}
 }
 
