@@ -7,15 +7,20 @@
 CONTAINERD_VERSION := v2.4.2
 RUNC_VERSION       := v1.4.4
 COREDNS_VERSION    := v1.12.4
+# Prometheus v3.16.0 (its Go module is numbered v0.316.0). Debian's package
+# is built without Kubernetes service discovery, which the node's tests use.
+PROMETHEUS_VERSION := v0.316.0
 
 CONTAINERD_DIR := $(TOOLS)/containerd/$(CONTAINERD_VERSION)
 RUNC_DIR       := $(TOOLS)/runc/$(RUNC_VERSION)
 COREDNS_DIR    := $(TOOLS)/coredns/$(COREDNS_VERSION)
+PROMETHEUS_DIR := $(TOOLS)/prometheus/$(PROMETHEUS_VERSION)
 
 # Where tests/node finds them (whatever the versions).
 export PLANELESS_CONTAINERD_DIR := $(CONTAINERD_DIR)
 export PLANELESS_RUNC           := $(RUNC_DIR)/runc
 export PLANELESS_COREDNS        := $(COREDNS_DIR)/coredns
+export PLANELESS_PROMETHEUS_K8S := $(PROMETHEUS_DIR)/prometheus
 export PLANELESS_CNI_DIR        := /usr/lib/cni
 
 # Debian packages the node needs: the CNI plugins, runc's seccomp library
@@ -26,7 +31,7 @@ NODE_DEBS := containernetworking-plugins libseccomp-dev pkg-config conntrack mmd
 ##@ Kubernetes node
 
 .PHONY: node-tools
-node-tools: node-deps kube-tools $(CONTAINERD_DIR)/.built $(RUNC_DIR)/runc $(COREDNS_DIR)/coredns ## Build containerd, runc and CoreDNS into .tools/ and install Debian's CNI plugins (once; ~20 min on 2 cores).
+node-tools: node-deps kube-tools $(CONTAINERD_DIR)/.built $(RUNC_DIR)/runc $(COREDNS_DIR)/coredns $(PROMETHEUS_DIR)/prometheus ## Build containerd, runc, CoreDNS and a Prometheus with Kubernetes discovery into .tools/, install Debian's CNI plugins (once).
 
 tools: node-tools
 
@@ -60,6 +65,13 @@ $(COREDNS_DIR)/coredns:
 	$(NODE_LOCK); \
 	GOBIN=$(@D)/.build $(NODE_GO_INSTALL) github.com/coredns/coredns@$(COREDNS_VERSION); \
 	mv $(@D)/.build/coredns $@; rmdir $(@D)/.build; $@ -version
+
+# Only the Kubernetes service discovery (the build tags of its plugins/).
+$(PROMETHEUS_DIR)/prometheus:
+	$(NODE_LOCK); \
+	GOBIN=$(@D)/.build $(NODE_GO_INSTALL) -tags "remove_all_sd enable_kubernetes_sd" \
+	  github.com/prometheus/prometheus/cmd/prometheus@$(PROMETHEUS_VERSION); \
+	mv $(@D)/.build/prometheus $@; rmdir $(@D)/.build; $@ --version
 
 ##@ Cluster
 

@@ -185,6 +185,13 @@ func Attach(name string, index int) (*Cluster, error) {
 	}
 	c.Tools = tools
 	c.Kubeconfig = c.path("kubeconfig")
+	pid, err := os.ReadFile(c.path("pids", "holder"))
+	if err != nil {
+		return nil, fmt.Errorf("node %s is not running: %w", name, err)
+	}
+	if c.holder, err = strconv.Atoi(strings.TrimSpace(string(pid))); err != nil {
+		return nil, err
+	}
 	if err := c.connect(); err != nil {
 		return nil, err
 	}

@@ -23,7 +23,8 @@ type Tools struct {
 	CNI   string
 	Helm  string
 	Envoy string
-	// Prometheus is Debian's prometheus.
+	// Prometheus is built with Kubernetes service discovery (Debian's is
+	// built without it).
 	Prometheus string
 }
 
@@ -38,7 +39,7 @@ func (m Missing) Error() string {
 
 var (
 	kubeVersion  = regexp.MustCompile(`(?m)^\s*(?:require\s+)?k8s\.io/kubernetes v(\S+)`)
-	nodeVersions = regexp.MustCompile(`(?m)^(CONTAINERD|RUNC|COREDNS)_VERSION\s*:=\s*(\S+)`)
+	nodeVersions = regexp.MustCompile(`(?m)^(CONTAINERD|RUNC|COREDNS|PROMETHEUS)_VERSION\s*:=\s*(\S+)`)
 )
 
 // FindTools finds every tool: from the variables the Makefile exports, else
@@ -76,6 +77,7 @@ func FindTools() (Tools, error) {
 		CNI:        pick("PLANELESS_CNI_DIR", "/usr/lib/cni"),
 		Helm:       pick("PLANELESS_HELM", filepath.Join(tools, "bin", "helm")),
 		Envoy:      pick("PLANELESS_ENVOY", filepath.Join(tools, "bin", "envoy")),
+		Prometheus: pick("PLANELESS_PROMETHEUS_K8S", filepath.Join(tools, "prometheus", v["PROMETHEUS"], "prometheus")),
 	}
 	checks := []struct{ path, install string }{
 		{filepath.Join(t.Kube, "kube-apiserver"), "make kube-tools"},
@@ -95,6 +97,7 @@ func FindTools() (Tools, error) {
 		{filepath.Join(t.CNI, "host-local"), "make node-deps"},
 		{filepath.Join(t.CNI, "loopback"), "make node-deps"},
 		{t.Envoy, "make envoy"},
+		{t.Prometheus, "make node-tools"},
 	}
 	for _, c := range checks {
 		if _, err := os.Stat(c.path); err != nil {
@@ -104,14 +107,10 @@ func FindTools() (Tools, error) {
 	for _, cmd := range []struct{ name, install string }{
 		{"mmdebstrap", "make node-deps"}, {"nsenter", "apt-get install util-linux"},
 		{"unshare", "apt-get install util-linux"}, {"ip", "apt-get install iproute2"},
-		{"iptables", "apt-get install iptables"}, {"prometheus", "make system-deps"},
+		{"iptables", "apt-get install iptables"},
 	} {
-		p, err := exec.LookPath(cmd.name)
-		if err != nil {
+		if _, err := exec.LookPath(cmd.name); err != nil {
 			return t, Missing{What: cmd.name, Install: cmd.install}
-		}
-		if cmd.name == "prometheus" {
-			t.Prometheus = p
 		}
 	}
 	return t, nil

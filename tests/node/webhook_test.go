@@ -51,21 +51,37 @@ func TestWebhookDownFollowsTheFailurePolicy(t *testing.T) {
 		if err := c.Client.CoreV1().Pods(PlanelessNamespace).Delete(ctx, victim, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
 			t.Fatal(err)
 		}
-		p, err := pods.Create(ctx, plainPod("while-one-is-killed"), metav1.CreateOptions{})
-		if err != nil {
-			t.Fatalf("creating a pod with one webhook pod killed: %v", err)
-		}
+		// Until the Service forgets the killed pod, the API server may
+		// still pick it: those creations are refused (Fail), never let
+		// through uninjected.
+		var p *corev1.Pod
+		refused := 0
+		waitFor(t, 30*time.Second, "a pod created with one webhook pod killed", func() (bool, error) {
+			var err error
+			p, err = pods.Create(ctx, plainPod("while-one-is-killed"), metav1.CreateOptions{})
+			if err != nil {
+				refused++
+				if !strings.Contains(err.Error(), "failed calling webhook") {
+					t.Fatalf("unexpected refusal: %v", err)
+				}
+			}
+			return err == nil, err
+		})
+		t.Logf("%d creations refused while the Service still sent the API server to the killed pod", refused)
 		if !injected(p) {
 			t.Errorf("the pod created with one webhook pod killed is not injected")
 		}
 	})
 
-	kubectl(t, c, "-n", PlanelessNamespace, "scale", "deployment", "-l", "app.kubernetes.io/name=planeless", "--replicas=0")
-	waitFor(t, time.Minute, "no webhook pod left", func() (bool, error) {
-		list, err := c.Client.CoreV1().Pods(PlanelessNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=planeless"})
-		return err == nil && len(list.Items) == 0, err
-	})
-
+	scaleToZero := func() {
+		t.Helper()
+		kubectl(t, c, "-n", PlanelessNamespace, "scale", "deployment", "-l", "app.kubernetes.io/name=planeless", "--replicas=0")
+		waitFor(t, time.Minute, "no webhook pod left", func() (bool, error) {
+			list, err := c.Client.CoreV1().Pods(PlanelessNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/name=planeless"})
+			return err == nil && len(list.Items) == 0, err
+		})
+	}
+	scaleToZero()
 	t.Run("failurePolicy Fail refuses pods in labelled namespaces", func(t *testing.T) {
 		_, err := pods.Create(ctx, plainPod("refused"), metav1.CreateOptions{})
 		if err == nil || !strings.Contains(err.Error(), "failed calling webhook") {
@@ -88,9 +104,10 @@ func TestWebhookDownFollowsTheFailurePolicy(t *testing.T) {
 
 	t.Run("failurePolicy Ignore creates them uninjected", func(t *testing.T) {
 		if _, err := c.Helm(ctx, "upgrade", "planeless", chartPath(), "-n", PlanelessNamespace, "--reuse-values",
-			"--set", "webhook.failurePolicy=Ignore", "--set", "replicaCount=0"); err != nil {
+			"--set", "webhook.failurePolicy=Ignore"); err != nil {
 			t.Fatal(err)
 		}
+		scaleToZero()
 		var p *corev1.Pod
 		waitFor(t, 30*time.Second, "a pod admitted with failurePolicy Ignore", func() (bool, error) {
 			var err error
