@@ -195,7 +195,7 @@ func TestTapStreamsAndPairsFromThePodLogAPI(t *testing.T) {
 		call(t, c, shopIP, fmt.Sprintf("http://api-v2:8080/tap/%d", i), "api-v2")
 	}
 	waitFor(t, 30*time.Second, fmt.Sprintf("%d paired requests in tap's output", n), func() (bool, error) {
-		return paired("/tap/") - paired("/tap/warmup") == n, nil
+		return paired("/tap/")-paired("/tap/warmup") == n, nil
 	})
 }
 
