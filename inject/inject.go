@@ -98,6 +98,11 @@ func (i *Injector) Inject(pod *corev1.Pod) (Result, error) {
 		pod.Annotations = map[string]string{}
 	}
 	warnings = append(warnings, annotateScrape(pod.Annotations, s)...)
+	if grace := gracePeriod(pod); s.Proxy.DrainSeconds > 0 && int64(s.Proxy.DrainSeconds) >= grace {
+		warnings = append(warnings, fmt.Sprintf(
+			"%sdrain-seconds is %d but the pod's terminationGracePeriodSeconds is %d: the kubelet kills the proxy before its drain ends",
+			proxy.Prefix, s.Proxy.DrainSeconds, grace))
+	}
 	if !s.Proxy.NativeSidecar && len(pod.Spec.Containers) > 1 {
 		if _, ok := pod.Annotations[annotationDefaultContainer]; !ok {
 			pod.Annotations[annotationDefaultContainer] = pod.Spec.Containers[1].Name
@@ -254,4 +259,13 @@ func xtablesVolume() corev1.Volume {
 		Name:         XtablesVolume,
 		VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}},
 	}
+}
+
+// gracePeriod is the pod's terminationGracePeriodSeconds, or the API's
+// default of 30.
+func gracePeriod(pod *corev1.Pod) int64 {
+	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
+		return *g
+	}
+	return 30
 }
