@@ -69,11 +69,11 @@ func main() {
 A one-node Kubernetes cluster runs on this machine, with planeless installed
 (namespace %s) and the namespace %q labelled for injection.
 
-  export KUBECONFIG=%s
+  export KUBECONFIG=%s PATH=%s:$PATH    # kubectl, built into .tools/
   kubectl get pods -A
   kubectl -n %s run web --image=%s -- rest -listen :8080
 
 Images are never pulled: the node has only those of tests/node/images
 (the test app %s among them). Remove everything with: make cluster-down
-`, node.PlanelessNamespace, namespace, c.Kubeconfig, namespace, node.TestappImage, node.TestappImage)
+`, node.PlanelessNamespace, namespace, c.Kubeconfig, c.Tools.Kube, namespace, node.TestappImage, node.TestappImage)
 }
