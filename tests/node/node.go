@@ -3,7 +3,6 @@ package node
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net/http"
@@ -463,10 +462,6 @@ func (c *Cluster) Logs(lines int) string {
 	}
 	return b.String()
 }
-
-// insecureHTTP is for the readiness of components with self-signed
-// certificates.
-var insecureHTTP = &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 
 // buildImages builds the static binaries and every image.
 func (c *Cluster) buildImages(ctx context.Context) ([]images.Archive, error) {
