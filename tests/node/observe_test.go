@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/planeless/planeless/tests/harness"
+	"github.com/planeless/planeless/tests/need"
+	"github.com/planeless/planeless/tests/promql"
 )
 
 // shop: a client (app shop) and two versions of a server (app api, v1 and
@@ -133,6 +135,18 @@ func TestPrometheusDiscoversThePodsAndCountsTheTraffic(t *testing.T) {
 			return err == nil && len(last) == 1 && last[0].Value == want[i], err
 		})
 		t.Logf("%s: %s = %v", q.what, q.promql, last[0].Value)
+	}
+
+	// Every expression planeless ships (dashboard, alerts, docs) runs on
+	// this Prometheus against the real node's series.
+	exprs, err := promql.All(need.RepoRoot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range exprs {
+		if _, err := prom.Query(promql.Instantiate(e.Query)); err != nil {
+			t.Errorf("%s: %v", e.Source, err)
+		}
 	}
 }
 
