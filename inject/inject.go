@@ -120,6 +120,11 @@ func (i *Injector) inject(ctx context.Context, pod *corev1.Pod) (Result, error) 
 	}
 	had := maps.Clone(pod.Annotations)
 	warnings = append(warnings, annotateScrape(pod.Annotations, s)...)
+	if grace := gracePeriod(pod); s.Proxy.DrainSeconds > 0 && int64(s.Proxy.DrainSeconds) >= grace {
+		warnings = append(warnings, fmt.Sprintf(
+			"%sdrain-seconds is %d but the pod's terminationGracePeriodSeconds is %d: the kubelet kills the proxy before its drain ends",
+			proxy.Prefix, s.Proxy.DrainSeconds, grace))
+	}
 	if !s.Proxy.NativeSidecar && len(pod.Spec.Containers) > 1 {
 		if _, ok := pod.Annotations[annotationDefaultContainer]; !ok {
 			pod.Annotations[annotationDefaultContainer] = pod.Spec.Containers[1].Name
@@ -227,6 +232,18 @@ func (i *Injector) proxyContainer(s *proxy.Spec) corev1.Container {
 		FailureThreshold: 3,
 	}
 	c.ReadinessProbe = ready
+	// Envoy exits at once on SIGTERM. The kubelet runs this hook as the pod
+	// starts terminating and sends SIGTERM only after it, so Envoy keeps
+	// serving for drain-seconds (as a native sidecar it also outlives the
+	// app). A sleep needs no shell in the proxy image.
+	if s.Proxy.DrainSeconds > 0 {
+		if c.Lifecycle == nil {
+			c.Lifecycle = &corev1.Lifecycle{}
+		}
+		if c.Lifecycle.PreStop == nil {
+			c.Lifecycle.PreStop = &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: int64(s.Proxy.DrainSeconds)}}
+		}
+	}
 	if s.Proxy.NativeSidecar {
 		c.RestartPolicy = ptr(corev1.ContainerRestartPolicyAlways)
 		startup := *ready.DeepCopy()
@@ -270,4 +287,13 @@ func memoryVolume(name string) corev1.Volume {
 		Name:         name,
 		VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}},
 	}
+}
+
+// gracePeriod is the pod's terminationGracePeriodSeconds, or the API's
+// default of 30.
+func gracePeriod(pod *corev1.Pod) int64 {
+	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil {
+		return *g
+	}
+	return 30
 }

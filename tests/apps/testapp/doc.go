@@ -8,6 +8,8 @@
 //	testapp get [-H k:v] URL                    HTTP client, prints a Response as JSON
 //	testapp tcp-echo -listen :7000              raw TCP echo (-banner: server speaks first)
 //	testapp tcp-call -addr host:7000 -msg hi    raw TCP client
+//	testapp probe-target -kind http|grpc|tcp    what a probe checks; POST :8081/down takes it down
+//	testapp load -url U -rate 20 -duration 30s  steady GETs, a JSON report (-after-term: on after SIGTERM)
 //
 // The REST service also acts as a client on request: GET /call?url=U makes
 // the pod itself call U (through its own sidecar) and returns what came

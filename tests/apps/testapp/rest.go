@@ -3,12 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/planeless/planeless/bootstrap"
@@ -22,6 +26,7 @@ func runREST(args []string) error {
 	name := fs.String("name", "rest", "name reported in every reply")
 	withGRPC := fs.Bool("grpc", false, "also serve the gRPC TestService on the same port (h2c)")
 	copyTrace := fs.Bool("copy-trace-headers", false, "/call copies the trace headers it received (bootstrap.TraceHeaders) to its request, as docs/tracing.md asks of an app")
+	termDelay := fs.Duration("term-delay", 0, "on SIGTERM, serve on this long, then exit (an app that lets its pod drain)")
 	_ = fs.Parse(args)
 
 	mux := http.NewServeMux()
@@ -44,7 +49,19 @@ func runREST(args []string) error {
 		})
 	}
 	srv := &http.Server{Addr: *listen, Handler: handler, Protocols: protocols, ReadHeaderTimeout: 10 * time.Second}
-	return srv.ListenAndServe()
+	if *termDelay > 0 {
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGTERM)
+		go func() {
+			<-sigs
+			time.Sleep(*termDelay)
+			_ = srv.Shutdown(context.Background())
+		}()
+	}
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }
 
 // stream sends ?chunks=N lines (default 4), one every ?interval=D (default
