@@ -99,7 +99,7 @@ func (i *Injector) inject(ctx context.Context, pod *corev1.Pod) (Result, error) 
 	sidecar := i.proxyContainer(s)
 	probes, probeWarnings := rewriteProbes(pod, s)
 	warnings = append(warnings, probeWarnings...)
-	status := Status{Version: templates.Version, Volumes: []string{BootstrapVolume, XtablesVolume, AdminVolume}, Probes: probes}
+	status := Status{Version: templates.Version, Volumes: []string{BootstrapVolume, XtablesVolume, AdminVolume, BinVolume}, Probes: probes}
 	if s.Proxy.NativeSidecar {
 		// The rules and the proxy come first, so that the user's own init
 		// containers already have a ready proxy behind the rules.
@@ -113,7 +113,7 @@ func (i *Injector) inject(ctx context.Context, pod *corev1.Pod) (Result, error) 
 		status.InitContainers = []string{InitName}
 		status.Containers = []string{ProxyName}
 	}
-	pod.Spec.Volumes = append(pod.Spec.Volumes, bootstrapVolume(), xtablesVolume(), memoryVolume(AdminVolume))
+	pod.Spec.Volumes = append(pod.Spec.Volumes, bootstrapVolume(), xtablesVolume(), memoryVolume(AdminVolume), memoryVolume(BinVolume))
 
 	if pod.Annotations == nil {
 		pod.Annotations = map[string]string{}
@@ -156,7 +156,7 @@ func (i *Injector) initContainer(s *proxy.Spec) corev1.Container {
 	c := *i.Templates.Init.DeepCopy()
 	c.Name = InitName
 	c.Command = []string{"planeless", "init"}
-	c.Args = iptables.FromSpec(s).Args()
+	c.Args = append(iptables.FromSpec(s).Args(), "--copy-to="+DrainHelper)
 	sc := c.SecurityContext
 	if sc == nil {
 		sc = &corev1.SecurityContext{}
@@ -174,7 +174,10 @@ func (i *Injector) initContainer(s *proxy.Spec) corev1.Container {
 	}
 	c.SecurityContext = sc
 	// iptables-legacy takes a lock in /run; the root filesystem is read-only.
-	c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: XtablesVolume, MountPath: "/run"})
+	c.VolumeMounts = append(c.VolumeMounts,
+		corev1.VolumeMount{Name: XtablesVolume, MountPath: "/run"},
+		corev1.VolumeMount{Name: BinVolume, MountPath: BinDir},
+	)
 	return c
 }
 
@@ -222,6 +225,7 @@ func (i *Injector) proxyContainer(s *proxy.Spec) corev1.Container {
 	c.VolumeMounts = append(c.VolumeMounts,
 		corev1.VolumeMount{Name: BootstrapVolume, MountPath: BootstrapDir, ReadOnly: true},
 		corev1.VolumeMount{Name: AdminVolume, MountPath: bootstrap.AdminDir},
+		corev1.VolumeMount{Name: BinVolume, MountPath: BinDir, ReadOnly: true},
 	)
 
 	ready := &corev1.Probe{
@@ -233,15 +237,18 @@ func (i *Injector) proxyContainer(s *proxy.Spec) corev1.Container {
 	}
 	c.ReadinessProbe = ready
 	// Envoy exits at once on SIGTERM. The kubelet runs this hook as the pod
-	// starts terminating and sends SIGTERM only after it, so Envoy keeps
-	// serving for drain-seconds (as a native sidecar it also outlives the
-	// app). A sleep needs no shell in the proxy image.
+	// starts terminating and sends SIGTERM only after it: `planeless drain`
+	// (copied in by the init container) tells Envoy to drain its inbound
+	// connections, so clients go to other endpoints, and keeps it serving
+	// for drain-seconds (as a native sidecar it also outlives the app).
 	if s.Proxy.DrainSeconds > 0 {
 		if c.Lifecycle == nil {
 			c.Lifecycle = &corev1.Lifecycle{}
 		}
 		if c.Lifecycle.PreStop == nil {
-			c.Lifecycle.PreStop = &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: int64(s.Proxy.DrainSeconds)}}
+			c.Lifecycle.PreStop = &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{
+				DrainHelper, "drain", "--admin-socket=" + bootstrap.AdminSocket, "--seconds=" + strconv.Itoa(s.Proxy.DrainSeconds),
+			}}}
 		}
 	}
 	if s.Proxy.NativeSidecar {

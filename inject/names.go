@@ -9,6 +9,12 @@ const (
 	// AdminVolume holds Envoy's admin socket (bootstrap.AdminSocket); only
 	// the proxy mounts it.
 	AdminVolume = "planeless-admin"
+	// BinVolume carries the planeless binary from the init container to
+	// the proxy, whose preStop hook runs `planeless drain` (DrainHelper):
+	// the official Envoy image has no client for the admin socket.
+	BinVolume   = "planeless-bin"
+	BinDir      = "/run/planeless-bin"
+	DrainHelper = BinDir + "/planeless"
 
 	// BootstrapDir is where the downward API volume holding the bootstrap
 	// annotation is mounted in the proxy.

@@ -2,6 +2,8 @@ package inject
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -53,9 +55,10 @@ func TestPatchOfAPodWithUserInitContainersGivesTheInjectedPod(t *testing.T) {
 	}
 }
 
-// The proxy's preStop sleep lasts drain-seconds, within the pod's grace
-// period; a drain the kubelet would cut short is a warning.
-func TestDrainSecondsBecomeThePreStopSleep(t *testing.T) {
+// The proxy's preStop hook drains Envoy and keeps it serving for
+// drain-seconds, within the pod's grace period; a drain the kubelet would
+// cut short is a warning.
+func TestDrainSecondsBecomeThePreStopDrain(t *testing.T) {
 	pod := func(drain string, grace *int64) *corev1.Pod {
 		return &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: "ns", Annotations: map[string]string{"planeless.dev/drain-seconds": drain}},
@@ -84,12 +87,16 @@ func TestDrainSecondsBecomeThePreStopSleep(t *testing.T) {
 					proxyC = &tc.pod.Spec.InitContainers[i]
 				}
 			}
-			var got int64
-			if l := proxyC.Lifecycle; l != nil && l.PreStop != nil && l.PreStop.Sleep != nil {
-				got = l.PreStop.Sleep.Seconds
+			var got []string
+			if l := proxyC.Lifecycle; l != nil && l.PreStop != nil && l.PreStop.Exec != nil {
+				got = l.PreStop.Exec.Command
 			}
-			if got != tc.sleep {
-				t.Errorf("preStop sleep %d s, want %d", got, tc.sleep)
+			var want []string
+			if tc.sleep > 0 {
+				want = []string{DrainHelper, "drain", "--admin-socket=/run/planeless-admin/admin.sock", fmt.Sprintf("--seconds=%d", tc.sleep)}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("preStop %q, want %q", got, want)
 			}
 			warned := false
 			for _, w := range res.Warnings {

@@ -143,6 +143,7 @@ func initConfig(t *testing.T, pod *corev1.Pod) iptables.Config {
 	cfg := iptables.DefaultConfig()
 	fs := pflag.NewFlagSet("init", pflag.ContinueOnError)
 	cfg.BindFlags(fs)
+	fs.String("copy-to", "", "a flag of planeless init besides the rules'")
 	if err := fs.Parse(c.Args); err != nil {
 		t.Fatalf("parsing the init container's args %q: %v", c.Args, err)
 	}

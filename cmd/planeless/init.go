@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -19,6 +21,7 @@ func newInitCmd() *cobra.Command {
 		dryRun  bool
 		cleanup bool
 		backend string
+		copyTo  string
 	)
 	cmd := &cobra.Command{
 		Use:   "init",
@@ -55,6 +58,11 @@ The injector writes the flags from the pod's annotations.`,
 			if err != nil {
 				return err
 			}
+			if copyTo != "" {
+				if err := copySelf(copyTo); err != nil {
+					return err
+				}
+			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "installed planeless iptables rules (%s)\n", used)
 			return nil
 		},
@@ -63,5 +71,40 @@ The injector writes the flags from the pod's annotations.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the rules instead of installing them")
 	cmd.Flags().BoolVar(&cleanup, "cleanup", false, "remove planeless's rules and chains instead of installing them")
 	cmd.Flags().StringVar(&backend, "backend", string(iptables.BackendAuto), "iptables variant: auto, nft or legacy")
+	cmd.Flags().StringVar(&copyTo, "copy-to", "", "also copy this binary to this path (a volume the proxy mounts), for the proxy's preStop `planeless drain`")
 	return cmd
+}
+
+// copySelf copies the running binary to path, executable by anyone, whole
+// or not at all.
+func copySelf(path string) error {
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("finding this binary: %w", err)
+	}
+	in, err := os.Open(self)
+	if err != nil {
+		return fmt.Errorf("copying this binary: %w", err)
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".planeless-")
+	if err != nil {
+		return fmt.Errorf("copying this binary to %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, in); err != nil {
+		tmp.Close()
+		return fmt.Errorf("copying this binary to %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o755); err != nil {
+		tmp.Close()
+		return fmt.Errorf("copying this binary to %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("copying this binary to %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("copying this binary to %s: %w", path, err)
+	}
+	return nil
 }

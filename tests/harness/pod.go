@@ -221,7 +221,12 @@ func (p *Pod) RunInit(ctx context.Context) (string, error) {
 	if argv[0] == "planeless" || filepath.Base(argv[0]) == "planeless" {
 		argv[0] = p.h.planeless
 	}
-	return run(ctx, "ip", slices.Concat([]string{"netns", "exec", p.NS}, argv)...)
+	volumes, err := p.emptyDirs(p.init)
+	if err != nil {
+		return "", err
+	}
+	wrapper := container{volumes: volumes}.wrapper(InitContainerName)
+	return run(ctx, "ip", slices.Concat([]string{"netns", "exec", p.NS}, wrapper, argv)...)
 }
 
 func (p *Pod) startApp(ctx context.Context, c corev1.Container, args []string) error {

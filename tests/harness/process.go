@@ -44,18 +44,26 @@ type container struct {
 	volumes    map[string]string
 }
 
-func startProcess(dir, ns, name string, uid, gid int64, c container, env []string, argv ...string) (*process, error) {
-	args := []string{"netns", "exec", ns}
-	if c.privateShm || len(c.volumes) > 0 {
-		script := shmWrapper
-		if !c.privateShm {
-			script = "true"
-		}
-		for _, from := range slices.Sorted(maps.Keys(c.volumes)) {
-			script += fmt.Sprintf(bindMount, from, c.volumes[from])
-		}
-		args = append(args, "sh", "-c", script+` && exec "$@"`, name)
+// wrapper is the command that sets up what the container sees before it
+// execs the program: nothing when there is nothing to set up. Volumes are
+// mounted parents first.
+func (c container) wrapper(name string) []string {
+	if !c.privateShm && len(c.volumes) == 0 {
+		return nil
 	}
+	script := "true"
+	if c.privateShm {
+		script = shmWrapper
+	}
+	froms := slices.SortedFunc(maps.Keys(c.volumes), func(a, b string) int { return strings.Compare(c.volumes[a], c.volumes[b]) })
+	for _, from := range froms {
+		script += fmt.Sprintf(bindMount, from, c.volumes[from])
+	}
+	return []string{"sh", "-c", script + ` && exec "$@"`, name}
+}
+
+func startProcess(dir, ns, name string, uid, gid int64, c container, env []string, argv ...string) (*process, error) {
+	args := slices.Concat([]string{"netns", "exec", ns}, c.wrapper(name))
 	args = append(args, "setpriv")
 	args = append(args, credentials(uid, gid, argv...)...)
 	cmd := exec.Command("ip", args...)
