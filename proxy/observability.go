@@ -124,5 +124,6 @@ func (d Defaults) Validate() error {
 	if d.Tracing.SamplingPercent < 0 || d.Tracing.SamplingPercent > 100 {
 		errs = append(errs, fmt.Errorf("tracing sampling %g is not a percentage from 0 to 100", d.Tracing.SamplingPercent))
 	}
+	errs = append(errs, d.validatePolicy()...)
 	return errors.Join(errs...)
 }
