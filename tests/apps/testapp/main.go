@@ -15,11 +15,12 @@ var modes = map[string]func(args []string) error{
 	"tcp-call":  runTCPCall,
 	"revproxy":  runRevProxy,
 	"flood":     runFlood,
+	"load":      runLoad,
 }
 
 func main() {
 	if len(os.Args) < 2 || modes[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: testapp rest|grpc|grpc-call|get|tcp-echo|tcp-call|revproxy|flood [flags]")
+		fmt.Fprintln(os.Stderr, "usage: testapp rest|grpc|grpc-call|get|tcp-echo|tcp-call|revproxy|flood|load [flags]")
 		os.Exit(2)
 	}
 	if err := modes[os.Args[1]](os.Args[2:]); err != nil {

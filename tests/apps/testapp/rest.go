@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -22,12 +23,22 @@ func runREST(args []string) error {
 	name := fs.String("name", "rest", "name reported in every reply")
 	withGRPC := fs.Bool("grpc", false, "also serve the gRPC TestService on the same port (h2c)")
 	copyTrace := fs.Bool("copy-trace-headers", false, "/call copies the trace headers it received (bootstrap.TraceHeaders) to its request, as docs/tracing.md asks of an app")
+	failPercent := fs.Float64("fail-percent", 0, "answer this percentage of the echo requests with a 500 (a flaky service); a request's fail header (0 to 1, the Istio 101 demo's) does the same")
+	hang := fs.Bool("hang", false, "never answer an echo request: hold it until the client gives up (a hanging service)")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM), and -tls-key")
+	tlsKey := fs.String("tls-key", "", "key of -tls-cert (PEM)")
 	_ = fs.Parse(args)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/call", func(w http.ResponseWriter, r *http.Request) { call(w, r, *copyTrace) })
 	mux.HandleFunc("/stream", stream)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { echoRequest(w, r, *name) })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if *hang {
+			<-r.Context().Done()
+			return
+		}
+		echoRequest(w, r, *name, failing(r, *failPercent))
+	})
 	var handler http.Handler = mux
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
@@ -44,7 +55,19 @@ func runREST(args []string) error {
 		})
 	}
 	srv := &http.Server{Addr: *listen, Handler: handler, Protocols: protocols, ReadHeaderTimeout: 10 * time.Second}
+	if *tlsCert != "" {
+		return srv.ListenAndServeTLS(*tlsCert, *tlsKey)
+	}
 	return srv.ListenAndServe()
+}
+
+// failing decides whether a request fails: with the service's -fail-percent
+// chance, or the chance its fail header gives (0 to 1).
+func failing(r *http.Request, percent float64) bool {
+	if f, err := strconv.ParseFloat(r.Header.Get("fail"), 64); err == nil && f > 0 {
+		percent = max(percent, f*100)
+	}
+	return percent > 0 && rand.Float64()*100 < percent
 }
 
 // stream sends ?chunks=N lines (default 4), one every ?interval=D (default
@@ -83,8 +106,8 @@ func stream(w http.ResponseWriter, r *http.Request) {
 
 // echoRequest replies with what it received; ?status=N sets the reply's
 // status code, ?delay=D (a Go duration) delays it, ?header=K:V adds a
-// response header.
-func echoRequest(w http.ResponseWriter, r *http.Request, name string) {
+// response header; fail answers 500.
+func echoRequest(w http.ResponseWriter, r *http.Request, name string, fail bool) {
 	body, _ := io.ReadAll(r.Body)
 	if d, err := time.ParseDuration(r.URL.Query().Get("delay")); err == nil && d > 0 && d < time.Minute {
 		time.Sleep(d)
@@ -100,6 +123,9 @@ func echoRequest(w http.ResponseWriter, r *http.Request, name string) {
 		if n, err := strconv.Atoi(s); err == nil && n >= 100 && n <= 599 {
 			status = n
 		}
+	}
+	if fail {
+		status = http.StatusInternalServerError
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
