@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -35,6 +36,9 @@ func (f *injectorFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar((*string)(&d.Tracing.Provider), "tracing", string(d.Tracing.Provider), "tracing of pods without planeless.dev/tracing: off, zipkin or otlp")
 	fs.StringVar(&d.Tracing.Endpoint, "tracing-endpoint", d.Tracing.Endpoint, "HOST:PORT of the cluster-wide tracing collector")
 	fs.Float64Var(&d.Tracing.SamplingPercent, "tracing-sampling", d.Tracing.SamplingPercent, "percent of requests that start a trace")
+	fs.StringVar((*string)(&d.EgressPolicy), "egress-policy", string(d.EgressPolicy), "egress of pods without planeless.dev/egress-policy: open or allow-list")
+	fs.Var((*cidrList)(&d.EgressAllowedCIDRs), "egress-allowed-cidrs", "ranges every pod in allow-list mode may reach (the cluster's pod and Service ranges)")
+	fs.StringVar(&d.ClusterDomain, "cluster-domain", d.ClusterDomain, "the cluster's DNS domain, which ends its Service names")
 	fs.Uint16Var(&d.Ports.Inbound, "proxy-inbound-port", d.Ports.Inbound, "port of Envoy's inbound listener")
 	fs.Uint16Var(&d.Ports.Outbound, "proxy-outbound-port", d.Ports.Outbound, "port of Envoy's outbound listener")
 	fs.Uint16Var(&d.Ports.Stats, "proxy-stats-port", d.Ports.Stats, "port of Envoy's stats listener (/stats/prometheus, /ready)")
@@ -75,3 +79,35 @@ func (r *portRanges) Set(v string) error {
 }
 
 func (r *portRanges) Type() string { return "ports" }
+
+// cidrList is a flag holding comma-separated CIDRs or addresses.
+type cidrList []netip.Prefix
+
+func (c *cidrList) String() string {
+	parts := make([]string, len(*c))
+	for i, p := range *c {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (c *cidrList) Set(v string) error {
+	*c = nil
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			a, aerr := netip.ParseAddr(item)
+			if aerr != nil {
+				return fmt.Errorf("%q is neither a CIDR nor an IP address", item)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		*c = append(*c, p.Masked())
+	}
+	return nil
+}
+
+func (c *cidrList) Type() string { return "cidrs" }
