@@ -13,8 +13,8 @@ import (
 	"github.com/planeless/planeless/tests/apps/echo"
 )
 
-// runLoad sends -n GET requests to a URL, -c at a time, with the -H
-// headers, and prints an echo.Load: how many got each status (0: no
+// runLoad sends -n GET requests to a URL, -c at a time (at most -rate a
+// second), with the -H headers, and prints an echo.Load: how many got each status (0: no
 // response), how many each server answered (the echo reply's server
 // field), and how many took -slow or longer.
 func runLoad(args []string) error {
@@ -22,6 +22,7 @@ func runLoad(args []string) error {
 	n := fs.Int("n", 1000, "requests")
 	c := fs.Int("c", 8, "requests at a time")
 	slow := fs.Duration("slow", 0, "count the requests that take at least this long")
+	rate := fs.Float64("rate", 0, "send at most this many requests per second, evenly (0: as fast as -c allows)")
 	var hs headerFlags
 	fs.Var(&hs, "H", "header key:value (repeatable)")
 	_ = fs.Parse(args)
@@ -68,7 +69,16 @@ func runLoad(args []string) error {
 			}
 		})
 	}
+	var tick <-chan time.Time
+	if *rate > 0 {
+		ticker := time.NewTicker(time.Duration(float64(time.Second) / *rate))
+		defer ticker.Stop()
+		tick = ticker.C
+	}
 	for range *n {
+		if tick != nil {
+			<-tick
+		}
 		next <- struct{}{}
 	}
 	close(next)
