@@ -49,6 +49,21 @@ func parseEgressAllow(v string) ([]AllowedName, []AllowedCIDR, error) {
 			names = append(names, n)
 		}
 	}
+	// TLS tells names apart by server name only: a name goes to one port,
+	// or to any.
+	byName := map[AllowedName][]uint16{}
+	for _, n := range names {
+		key := AllowedName{Name: n.Name, Wildcard: n.Wildcard}
+		byName[key] = append(byName[key], n.Port)
+	}
+	names = slices.DeleteFunc(names, func(n AllowedName) bool {
+		return n.Port != 0 && slices.Contains(byName[AllowedName{Name: n.Name, Wildcard: n.Wildcard}], 0)
+	})
+	for key, ports := range byName {
+		if !slices.Contains(ports, 0) && len(ports) > 1 {
+			return nil, nil, fmt.Errorf("%s is listed with ports %d and %d: list it once, without a port, to allow every port", key, ports[0], ports[1])
+		}
+	}
 	ports := map[uint16]bool{}
 	for _, c := range cidrs {
 		if c.Port != 0 {

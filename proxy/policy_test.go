@@ -283,6 +283,8 @@ func TestEgressAllow(t *testing.T) {
 		"entries are bounded":                    {value: strings.Repeat("a.example.com,", MaxEgressAllow+1), wantErr: "65 entries, at most 64"},
 		"ports of ranges are bounded":            {value: "10.0.0.1:1,10.0.0.1:2,10.0.0.1:3,10.0.0.1:4,10.0.0.1:5,10.0.0.1:6,10.0.0.1:7,10.0.0.1:8,10.0.0.1:9", wantErr: "on 9 different ports, at most 8"},
 		"an empty list is refused":               {value: " , ", wantErr: "no entry given"},
+		"a name on any port covers it on one":    {value: "a.example.com:443, a.example.com", wantNames: []AllowedName{{Name: "a.example.com"}}},
+		"a name on two ports is refused":         {value: "a.example.com:443, a.example.com:8443", wantErr: "a.example.com is listed with ports 443 and 8443"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -202,12 +202,14 @@ func TestEgressAllowList(t *testing.T) {
 		}
 		// Envoy flushes its log every few seconds: wait for the lines.
 		var logged map[[2]string]int
+		var example string
 		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 			logged = map[[2]string]int{}
 			for _, line := range strings.Split(client.EnvoyStdout(t), "\n") {
 				var l map[string]string
 				if json.Unmarshal([]byte(line), &l) == nil && l["event"] == bootstrap.RefusalEvent {
 					logged[[2]string{l["reason"], l["destination"]}]++
+					example = line
 				}
 			}
 			if maps.Equal(logged, refusals) || time.Now().After(deadline) {
@@ -218,6 +220,6 @@ func TestEgressAllowList(t *testing.T) {
 		if !maps.Equal(logged, refusals) {
 			t.Errorf("refusals logged by reason and destination: %v, want %v", logged, refusals)
 		}
-		t.Logf("refusals: %v", refusals)
+		t.Logf("refusals: %v; one of the log lines: %s", refusals, example)
 	})
 }

@@ -93,6 +93,22 @@ func TestTrafficPolicy(t *testing.T) {
 	t.Parallel()
 	s := startPolicyShop(t)
 
+	t.Run("only the Hosts the routes name leave the dialled address", func(t *testing.T) {
+		// middleware-canary is a target, not a destination: its Host sent
+		// to prod's address is answered by prod, as without policy.
+		var got echo.Request
+		r := s.client.Get(t, "http://prod:8080/", "Host: middleware-canary:8080")
+		if json.Unmarshal([]byte(r.Body), &got) != nil || got.Server != "middleware-prod" {
+			t.Errorf("Host middleware-canary:8080 dialled at prod: %d %q, want an answer from middleware-prod", r.Status, r.Body)
+		}
+		// middleware is a destination: the pod's annotation says where it
+		// goes (prod, without the header), whatever address was dialled.
+		r = s.client.Get(t, "http://canary:8080/", "Host: middleware:8080")
+		if json.Unmarshal([]byte(r.Body), &got) != nil || got.Server != "middleware-prod" {
+			t.Errorf("Host middleware:8080 dialled at the canary: %d %q, want an answer from middleware-prod", r.Status, r.Body)
+		}
+	})
+
 	t.Run("retries attempts 3 hide a flaky upstream failing 30%", func(t *testing.T) {
 		const n = 1000
 		// Without policy: the same upstream by its pod name, which no
