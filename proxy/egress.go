@@ -112,7 +112,23 @@ func parseAllowedCIDR(item string) (AllowedCIDR, bool, error) {
 		}
 		c.Port = p
 	}
+	if isLoopback(c.Prefix) {
+		return AllowedCIDR{}, true, fmt.Errorf("%q is a loopback range: connections to it never leave the pod (and one dialled at the proxy itself would loop)", item)
+	}
 	return c, true, nil
+}
+
+var loopbacks = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+
+// isLoopback reports whether p lies within a loopback range: allowing it
+// would let connections dialled at the proxy's own ports through to them.
+func isLoopback(p netip.Prefix) bool {
+	for _, l := range loopbacks {
+		if l.Bits() <= p.Bits() && l.Contains(p.Addr()) {
+			return true
+		}
+	}
+	return false
 }
 
 // parseAllowedName reads a host name or *.domain, optionally with a port.
@@ -175,6 +191,11 @@ func (d Defaults) validatePolicy() []error {
 	var errs []error
 	if d.EgressPolicy != "" && !slices.Contains(EgressModes, d.EgressPolicy) {
 		errs = append(errs, fmt.Errorf("egress policy %q is not one of %s", d.EgressPolicy, list(EgressModes)))
+	}
+	for _, p := range d.EgressAllowedCIDRs {
+		if isLoopback(p) {
+			errs = append(errs, fmt.Errorf("egress allowed range %s is a loopback range", p))
+		}
 	}
 	if d.ClusterDomain != "" && len(validation.IsDNS1123Subdomain(d.ClusterDomain)) > 0 {
 		errs = append(errs, fmt.Errorf("cluster domain %q is not a DNS name", d.ClusterDomain))

@@ -285,6 +285,9 @@ func TestEgressAllow(t *testing.T) {
 		"an empty list is refused":               {value: " , ", wantErr: "no entry given"},
 		"a name on any port covers it on one":    {value: "a.example.com:443, a.example.com", wantNames: []AllowedName{{Name: "a.example.com"}}},
 		"a name on two ports is refused":         {value: "a.example.com:443, a.example.com:8443", wantErr: "a.example.com is listed with ports 443 and 8443"},
+		"loopback is refused":                    {value: "127.0.0.1:15000", wantErr: "is a loopback range"},
+		"IPv6 loopback is refused":               {value: "[::1]:15001", wantErr: "is a loopback range"},
+		"a range around loopback is accepted":    {value: "0.0.0.0/0", wantCIDRs: []AllowedCIDR{{Prefix: netip.MustParsePrefix("0.0.0.0/0")}}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -352,8 +355,9 @@ func TestEgressPolicy(t *testing.T) {
 	t.Run("the operator's defaults are validated", func(t *testing.T) {
 		bad := DefaultDefaults()
 		bad.EgressPolicy, bad.ClusterDomain = "closed", "Cluster_Local"
+		bad.EgressAllowedCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/16")}
 		err := bad.Validate()
-		for _, want := range []string{`egress policy "closed"`, `cluster domain "Cluster_Local"`} {
+		for _, want := range []string{`egress policy "closed"`, `cluster domain "Cluster_Local"`, "127.0.0.0/16 is a loopback range"} {
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("Validate() = %v, want it to say %s", err, want)
 			}
