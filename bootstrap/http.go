@@ -39,9 +39,15 @@ const (
 // AUTO (HTTP/1.1 and h2c alike), websocket upgrades, an access log line per
 // request, the given HTTP filters, gRPC status counting and the router last.
 func (p *packer) httpConnectionManager(s *proxy.Spec, d direction, statPrefix string, vhost *routev3.VirtualHost, filters ...*hcmv3.HttpFilter) *listenerv3.Filter {
+	return p.networkFilter(hcmName, p.connectionManager(s, d, statPrefix, []*routev3.VirtualHost{vhost}, filters...))
+}
+
+// connectionManager is httpConnectionManager's config, with several
+// virtual hosts, for the outbound side to add to.
+func (p *packer) connectionManager(s *proxy.Spec, d direction, statPrefix string, vhosts []*routev3.VirtualHost, filters ...*hcmv3.HttpFilter) *hcmv3.HttpConnectionManager {
 	routes := &routev3.RouteConfiguration{
 		Name:         statPrefix,
-		VirtualHosts: []*routev3.VirtualHost{vhost},
+		VirtualHosts: vhosts,
 	}
 	// Tell the other side's sidecar who this is, for its access log.
 	self := []*corev3.HeaderValueOption{{
@@ -73,7 +79,7 @@ func (p *packer) httpConnectionManager(s *proxy.Spec, d direction, statPrefix st
 		hcm.UseRemoteAddress = wrapperspb.Bool(true)
 		hcm.PreserveExternalRequestId = true
 	}
-	return p.networkFilter(hcmName, hcm)
+	return hcm
 }
 
 func (p *packer) router() *hcmv3.HttpFilter {
@@ -97,28 +103,29 @@ func anyHost(name string, routes ...*routev3.Route) *routev3.VirtualHost {
 }
 
 // grpcOnlyRoute sends every request to cluster, with neither a route
-// timeout nor a stream idle timeout, so that long-lived and quiet streams
-// are never cut; a client's grpc-timeout header still bounds its call.
-func grpcOnlyRoute(cluster string) *routev3.Route {
-	return grpcRouteMatching(cluster, &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}})
+// timeout (unless planeless.dev/timeout sets one) nor a stream idle
+// timeout, so that long-lived and quiet streams are never cut; a client's
+// grpc-timeout header still bounds its call.
+func grpcOnlyRoute(cluster string, timeout time.Duration) *routev3.Route {
+	return grpcRouteMatching(cluster, timeout, &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}})
 }
 
 // grpcRoute sends gRPC requests (content-type application/grpc*) to
-// cluster, with no route or stream idle timeout.
-func grpcRoute(cluster string) *routev3.Route {
-	return grpcRouteMatching(cluster, &routev3.RouteMatch{
+// cluster, with no stream idle timeout and the pod's route timeout.
+func grpcRoute(cluster string, timeout time.Duration) *routev3.Route {
+	return grpcRouteMatching(cluster, timeout, &routev3.RouteMatch{
 		PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"},
 		Grpc:          &routev3.RouteMatch_GrpcRouteMatchOptions{},
 	})
 }
 
-func grpcRouteMatching(cluster string, match *routev3.RouteMatch) *routev3.Route {
+func grpcRouteMatching(cluster string, timeout time.Duration, match *routev3.RouteMatch) *routev3.Route {
 	return &routev3.Route{
 		Name:  "grpc",
 		Match: match,
 		Action: &routev3.Route_Route{Route: &routev3.RouteAction{
 			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: cluster},
-			Timeout:          durationpb.New(0),
+			Timeout:          durationpb.New(timeout),
 			IdleTimeout:      durationpb.New(0),
 			MaxStreamDuration: &routev3.RouteAction_MaxStreamDuration{
 				GrpcTimeoutHeaderMax: durationpb.New(0),
@@ -127,14 +134,15 @@ func grpcRouteMatching(cluster string, match *routev3.RouteMatch) *routev3.Route
 	}
 }
 
-// restRoute sends every request to cluster, with no route timeout.
-func restRoute(cluster string) *routev3.Route {
+// restRoute sends every request to cluster, with the pod's route timeout
+// (none by default).
+func restRoute(cluster string, timeout time.Duration) *routev3.Route {
 	return &routev3.Route{
 		Name:  "http",
 		Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
 		Action: &routev3.Route_Route{Route: &routev3.RouteAction{
 			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: cluster},
-			Timeout:          durationpb.New(0),
+			Timeout:          durationpb.New(timeout),
 		}},
 	}
 }

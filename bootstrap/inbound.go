@@ -76,13 +76,13 @@ func (p *packer) inboundChains(s *proxy.Spec, port proxy.Port) []*listenerv3.Fil
 	tcpCluster := inboundClusterName(port.Number, "tcp")
 	split := func() *listenerv3.Filter {
 		return p.httpConnectionManager(s, inbound, statPrefix,
-			anyHost(statPrefix, grpcRoute(grpcCluster), restRoute(httpCluster)))
+			anyHost(statPrefix, grpcRoute(grpcCluster, routeTimeout(s)), restRoute(httpCluster, routeTimeout(s))))
 	}
 
 	switch port.Protocol {
 	case proxy.ProtocolGRPC:
 		return []*listenerv3.FilterChain{chain("grpc", match(),
-			p.httpConnectionManager(s, inbound, statPrefix, anyHost(statPrefix, grpcOnlyRoute(grpcCluster))))}
+			p.httpConnectionManager(s, inbound, statPrefix, anyHost(statPrefix, grpcOnlyRoute(grpcCluster, routeTimeout(s)))))}
 	case proxy.ProtocolHTTP:
 		return []*listenerv3.FilterChain{chain("http", match(), split())}
 	case proxy.ProtocolAuto:

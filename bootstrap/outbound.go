@@ -6,6 +6,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	dfpclusterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/clusters/dynamic_forward_proxy/v3"
 	setfilterstatev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/common/set_filter_state/v3"
 	dfpfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/dynamic_forward_proxy/v3"
@@ -68,6 +69,9 @@ func (p *packer) outboundListener(s *proxy.Spec) *listenerv3.Listener {
 	if !s.Egress {
 		return nil
 	}
+	if s.Policy.Egress.Mode == proxy.EgressAllowList {
+		return p.allowListListener(s)
+	}
 	var ipv4 []*corev3.CidrRange
 	if s.IPv6 {
 		// Each family's chain says its range: a chain without one also
@@ -75,8 +79,8 @@ func (p *packer) outboundListener(s *proxy.Spec) *listenerv3.Listener {
 		// picks either.
 		ipv4 = []*corev3.CidrRange{anyIPv4}
 	}
-	chains := append(p.selfChains(s), p.outboundHTTPChain(s, outboundHTTPCluster, ipv4,
-		p.pinToOriginalDestination(), p.boundedNames(s), p.forwardProxy()))
+	chains := append(p.selfChains(s), p.outboundHTTPChain(outboundHTTPCluster, ipv4,
+		p.outboundHCM(s, dialledHost(s, outboundHTTPCluster), p.pinToOriginalDestination(), p.boundedNames(s), p.forwardProxy())))
 	if s.IPv6 {
 		// Envoy 1.40's forward proxy cannot be pinned to an IPv6 address:
 		// its filter and its cluster name the sub-cluster of fd00::1 port
@@ -85,7 +89,8 @@ func (p *packer) outboundListener(s *proxy.Spec) *listenerv3.Listener {
 		// Sidecars). IPv6 destinations go to an original-destination
 		// cluster instead: the same dialled address, the same request
 		// metrics, but no per-destination cluster stats.
-		chains = append(chains, p.outboundHTTPChain(s, outboundHTTP6Cluster, []*corev3.CidrRange{anyIPv6}, p.boundedNames(s)))
+		chains = append(chains, p.outboundHTTPChain(outboundHTTP6Cluster, []*corev3.CidrRange{anyIPv6},
+			p.outboundHCM(s, dialledHost(s, outboundHTTP6Cluster), p.boundedNames(s))))
 	}
 	l := &listenerv3.Listener{
 		Name:                             outboundListenerName,
@@ -103,16 +108,32 @@ func (p *packer) outboundListener(s *proxy.Spec) *listenerv3.Listener {
 	return l
 }
 
+// outboundStatPrefix names the stats of every outbound connection
+// manager.
+const outboundStatPrefix = string(outbound) + "_http"
+
 // outboundHTTPChain proxies the HTTP requests to the destinations in
-// ranges (all when empty) to cluster, through filters.
-func (p *packer) outboundHTTPChain(s *proxy.Spec, cluster string, ranges []*corev3.CidrRange, filters ...*hcmv3.HttpFilter) *listenerv3.FilterChain {
-	statPrefix := string(outbound) + "_http"
-	routes := anyHost(statPrefix, grpcRoute(cluster), restRoute(cluster))
+// ranges (all when empty) with hcm.
+func (p *packer) outboundHTTPChain(name string, ranges []*corev3.CidrRange, hcm *hcmv3.HttpConnectionManager) *listenerv3.FilterChain {
 	return &listenerv3.FilterChain{
-		Name:             cluster,
+		Name:             name,
 		FilterChainMatch: &listenerv3.FilterChainMatch{PrefixRanges: ranges, ApplicationProtocols: httpProtocols},
-		Filters:          []*listenerv3.Filter{p.httpConnectionManager(s, outbound, statPrefix, routes, filters...)},
+		Filters:          []*listenerv3.Filter{p.networkFilter(hcmName, hcm)},
 	}
+}
+
+// outboundHCM is an outbound connection manager: the destinations
+// planeless.dev/routes names first (routes.go), then last, through filters
+// and the fault filter when a destination injects faults.
+func (p *packer) outboundHCM(s *proxy.Spec, last *routev3.VirtualHost, filters ...*hcmv3.HttpFilter) *hcmv3.HttpConnectionManager {
+	vhosts := append(p.destinationHosts(s), last)
+	return p.connectionManager(s, outbound, outboundStatPrefix, vhosts, append(filters, p.faultFilter(s)...)...)
+}
+
+// dialledHost sends every request to cluster, which connects to the
+// address the application dialled.
+func dialledHost(s *proxy.Spec, cluster string) *routev3.VirtualHost {
+	return anyHost(outboundStatPrefix, grpcRoute(cluster, routeTimeout(s)), restRoute(cluster, routeTimeout(s)))
 }
 
 var (
@@ -171,8 +192,21 @@ func (p *packer) outboundClusters(s *proxy.Spec) []*clusterv3.Cluster {
 	if !s.Egress {
 		return nil
 	}
-	dfp := &clusterv3.Cluster{
-		Name: outboundHTTPCluster,
+	clusters := []*clusterv3.Cluster{p.forwardProxyCluster(outboundHTTPCluster), passthroughCluster(outboundPassthroughCluster), blackHoleCluster()}
+	if s.IPv6 {
+		http6 := passthroughCluster(outboundHTTP6Cluster)
+		http6.TypedExtensionProtocolOptions = p.protocolOptions(upstreamAsDownstream)
+		clusters = append(clusters, http6)
+	}
+	clusters = append(clusters, p.serviceClusters(s)...)
+	return append(clusters, p.egressClusters(s)...)
+}
+
+// forwardProxyCluster is a forward proxy in sub-cluster mode: one
+// sub-cluster per destination host and port.
+func (p *packer) forwardProxyCluster(name string) *clusterv3.Cluster {
+	return &clusterv3.Cluster{
+		Name: name,
 		ClusterDiscoveryType: &clusterv3.Cluster_ClusterType{ClusterType: &clusterv3.Cluster_CustomClusterType{
 			Name: dfpClusterType,
 			TypedConfig: p.pack(&dfpclusterv3.ClusterConfig{
@@ -193,11 +227,4 @@ func (p *packer) outboundClusters(s *proxy.Spec) []*clusterv3.Cluster {
 		CircuitBreakers:               unlimited(),
 		TypedExtensionProtocolOptions: p.protocolOptions(upstreamAsDownstream),
 	}
-	clusters := []*clusterv3.Cluster{dfp, passthroughCluster(outboundPassthroughCluster), blackHoleCluster()}
-	if s.IPv6 {
-		http6 := passthroughCluster(outboundHTTP6Cluster)
-		http6.TypedExtensionProtocolOptions = p.protocolOptions(upstreamAsDownstream)
-		clusters = append(clusters, http6)
-	}
-	return clusters
 }

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -41,8 +42,8 @@ func annotation(name, def, doc string, v value) Annotation {
 // parse applies the annotation's value to s, refusing a value longer than
 // MaxAnnotationBytes before reading it.
 func (a Annotation) parse(s *Spec, v string) error {
-	if len(v) > MaxAnnotationBytes {
-		return fmt.Errorf("%d bytes, more than the %d an annotation may hold", len(v), MaxAnnotationBytes)
+	if limit := cmp.Or(a.value.maxBytes, MaxAnnotationBytes); len(v) > limit {
+		return fmt.Errorf("%d bytes, more than the %d this annotation may hold", len(v), limit)
 	}
 	return a.value.apply(s, v)
 }
@@ -139,6 +140,30 @@ var Annotations = []Annotation{
 	annotation(Prefix+"tracing-sampling", "1, or the chart's tracing sampling",
 		"Share of the requests this proxy starts a trace for. A request that arrives with a sampling decision (B3 or traceparent headers, an x-request-id from another sidecar) keeps it.",
 		percent(func(s *Spec) *float64 { return &s.Tracing.SamplingPercent })),
+	annotation(Prefix+"routes", "none",
+		"Traffic policy of this pod's outbound HTTP requests by destination Service: retries, timeout, header-matched and weighted targets (canaries, splits), injected faults. A destination's rules apply to requests whose Host names the Service (name, name.namespace, name.namespace.svc or the full name, with its port); they go to the target Services, resolved by Envoy. See docs/traffic-policy.md.",
+		value{allowed: RoutesAllowed, maxBytes: maxRoutesBytes, apply: func(s *Spec, v string) error {
+			dests, err := parseRoutes(v, s.Workload.Namespace)
+			s.Policy.Destinations = dests
+			return err
+		}}),
+	annotation(Prefix+"timeout", "none",
+		"Longest time a request may take, through every inbound and outbound route of this pod (a destination of planeless.dev/routes may set its own). The proxy answers 504 when it is over.",
+		value{allowed: "a duration (10s, 500ms, 1m30s) up to 24h, or 0 for none", apply: func(s *Spec, v string) error {
+			d, err := parseTimeout(v)
+			s.Policy.Timeout = d
+			return err
+		}}),
+	annotation(Prefix+"egress-policy", "open, or the chart's egress policy",
+		"open: outbound connections go where the application dials. allow-list: only to the names and ranges of planeless.dev/egress-allow, the cluster's Services (*.svc.<cluster domain>, short names) and the chart's allowed ranges; HTTP is refused with 403, TLS and TCP by closing the connection. Excluded outbound ports and ranges bypass it.",
+		oneOf(EgressModes, "egress policy", func(s *Spec) *EgressMode { return &s.Policy.Egress.Mode })),
+	annotation(Prefix+"egress-allow", "none",
+		"What an allow-list lets this pod reach besides the cluster's Services: host names for HTTP (by Host) and TLS (by server name), resolved by the proxy, and address ranges for any TCP.",
+		value{allowed: EgressAllowAllowed, apply: func(s *Spec, v string) error {
+			names, cidrs, err := parseEgressAllow(v)
+			s.Policy.Egress.Names, s.Policy.Egress.CIDRs = names, cidrs
+			return err
+		}}),
 }
 
 // outputAnnotations are written by the injector, not by users.

@@ -121,7 +121,7 @@ func TestListsAndTheirBounds(t *testing.T) {
 		},
 		"a value past the byte bound is refused before it is read": {
 			key: Prefix + "proxy-image", value: strings.Repeat("a", MaxAnnotationBytes+1),
-			wantErr: "4097 bytes, more than the 4096 an annotation may hold",
+			wantErr: "4097 bytes, more than the 4096 this annotation may hold",
 		},
 	}
 	for name, tc := range tests {

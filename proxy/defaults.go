@@ -1,5 +1,7 @@
 package proxy
 
+import "net/netip"
+
 // Defaults are the injection defaults a cluster operator sets (through the
 // chart's values and the webhook's flags); annotations override them per pod.
 type Defaults struct {
@@ -25,6 +27,16 @@ type Defaults struct {
 	// Tracing is the cluster-wide collector: pods without tracing
 	// annotations send spans there (Provider off: no tracing).
 	Tracing Tracing
+
+	// EgressPolicy is the egress mode of pods without
+	// planeless.dev/egress-policy.
+	EgressPolicy EgressMode
+	// EgressAllowedCIDRs are allowed to every pod in allow-list mode,
+	// besides its own planeless.dev/egress-allow: the cluster's pod and
+	// Service ranges, typically.
+	EgressAllowedCIDRs []netip.Prefix
+	// ClusterDomain ends the cluster's Service names.
+	ClusterDomain string
 }
 
 // DefaultTracingSampling is the share of requests, in percent, that start a
@@ -53,6 +65,8 @@ func DefaultDefaults() Defaults {
 		OpaquePorts:     DefaultOpaquePorts(),
 		AccessLogFormat: AccessLogJSON,
 		Tracing:         Tracing{Provider: TracingOff, SamplingPercent: DefaultTracingSampling},
+		EgressPolicy:    EgressOpen,
+		ClusterDomain:   DefaultClusterDomain,
 	}
 }
 

@@ -1,6 +1,9 @@
 package proxy
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // InvalidAnnotationError says which annotation was refused, with what value
 // (cut to MaxEcho bytes in the message), and what would have been accepted.
@@ -14,7 +17,12 @@ type InvalidAnnotationError struct {
 }
 
 func (e *InvalidAnnotationError) Error() string {
-	return fmt.Sprintf("invalid value %s for annotation %s: %s (allowed: %s)", Echo(e.Value), e.Annotation, e.Reason, e.Allowed)
+	// A YAML value is shown by its first line, so the reason stays readable.
+	value := e.Value
+	if first, _, multiline := strings.Cut(value, "\n"); multiline {
+		value = first + "…"
+	}
+	return fmt.Sprintf("invalid value %s for annotation %s: %s (allowed: %s)", Echo(value), e.Annotation, e.Reason, e.Allowed)
 }
 
 // PodError is a problem with the pod itself rather than with one annotation,

@@ -29,8 +29,16 @@ func FromPod(pod *corev1.Pod, d Defaults) (*Spec, []string, error) {
 			GID:           d.ProxyGID,
 			Ports:         d.Ports,
 		},
-		AccessLog: AccessLog{Format: d.AccessLogFormat},
-		Tracing:   d.Tracing,
+		AccessLog:     AccessLog{Format: d.AccessLogFormat},
+		Tracing:       d.Tracing,
+		Policy:        Policy{Egress: EgressPolicy{Mode: d.EgressPolicy}},
+		ClusterDomain: d.ClusterDomain,
+	}
+	if s.Policy.Egress.Mode == "" {
+		s.Policy.Egress.Mode = EgressOpen
+	}
+	if s.ClusterDomain == "" {
+		s.ClusterDomain = DefaultClusterDomain
 	}
 	if s.AccessLog.Format == "" {
 		s.AccessLog.Format = AccessLogJSON
@@ -56,8 +64,19 @@ func FromPod(pod *corev1.Pod, d Defaults) (*Spec, []string, error) {
 	if err := checkTracing(s, pod.Annotations); err != nil {
 		errs = append(errs, err)
 	}
+	egressWarnings, err := checkEgress(s, pod.Annotations)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	warnings = append(warnings, egressWarnings...)
 	if len(errs) > 0 {
 		return nil, warnings, errors.Join(errs...)
+	}
+
+	if s.Policy.Egress.Mode == EgressAllowList {
+		s.Policy.Egress.CIDRs = mergeAllowedCIDRs(s.Policy.Egress.CIDRs, d.EgressAllowedCIDRs)
+	} else {
+		s.Policy.Egress.Names, s.Policy.Egress.CIDRs = nil, nil
 	}
 
 	if _, set := pod.Annotations[Prefix+"ports"]; !set {

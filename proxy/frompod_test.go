@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
@@ -201,6 +202,25 @@ func TestAnnotationValues(t *testing.T) {
 		}},
 		"tracing-sampling refuses more than 100": {key: Prefix + "tracing-sampling", value: "101", wantErr: "101 is out of range"},
 		"tracing-sampling refuses a word":        {key: Prefix + "tracing-sampling", value: "all", wantErr: "not a number"},
+		"routes name a destination with retries": {key: Prefix + "routes", value: "{middleware: {retries: {attempts: 3}}}", check: func(t *testing.T, s *Spec) {
+			assert(t, len(s.Policy.Destinations) == 1 && s.Policy.Destinations[0].Retries.Attempts == 3, "destinations %+v", s.Policy.Destinations)
+		}},
+		"routes refuse a per-try timeout without a unit": {
+			key: Prefix + "routes", value: "{middleware: {retries: {perTryTimeout: 2}}}",
+			wantErr: `routes.middleware.retries.perTryTimeout: "2" is not a duration`,
+		},
+		"timeout bounds every route": {key: Prefix + "timeout", value: "10s", check: func(t *testing.T, s *Spec) {
+			assert(t, s.Policy.Timeout == 10*time.Second, "timeout %s", s.Policy.Timeout)
+		}},
+		"timeout refuses a bare number": {key: Prefix + "timeout", value: "10", wantErr: `"10" is not a duration`},
+		"egress-policy allow-list": {key: Prefix + "egress-policy", value: "allow-list", check: func(t *testing.T, s *Spec) {
+			assert(t, s.Policy.Egress.Mode == EgressAllowList, "mode %q", s.Policy.Egress.Mode)
+		}},
+		"egress-policy refuses deny": {key: Prefix + "egress-policy", value: "deny", wantErr: "unknown egress policy"},
+		"egress-allow without allow-list is parsed but unused": {key: Prefix + "egress-allow", value: "api.github.com", check: func(t *testing.T, s *Spec) {
+			assert(t, len(s.Policy.Egress.Names) == 0, "names %v kept in open mode", s.Policy.Egress.Names)
+		}},
+		"egress-allow refuses a bare wildcard": {key: Prefix + "egress-allow", value: "*.com", wantErr: "too broad"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -28,6 +28,14 @@ func eachItem(v string, f func(item string) error) error {
 	return nil
 }
 
+// splitList returns the non-blank items of a comma-separated list, trimmed
+// (an annotation value is bounded, so the list is).
+func splitList(v string) []string {
+	var items []string
+	_ = eachItem(v, func(item string) error { items = append(items, item); return nil })
+	return items
+}
+
 // errNoItem is the error of a list that names nothing.
 func errNoItem(what string) error { return fmt.Errorf("no %s given", what) }
 

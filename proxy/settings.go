@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/ptr"
 )
 
@@ -86,6 +87,46 @@ var Settings = []Setting{
 			list, err := ParsePortRanges(v)
 			d.OpaquePorts = list
 			return err
+		},
+	},
+	annotated("egress-policy", "proxy.egressPolicy", "egress of pods without "+Prefix+"egress-policy: open or allow-list",
+		func(d *Defaults) string { return string(cmp.Or(d.EgressPolicy, EgressOpen)) },
+		func(d *Defaults, s *Spec) { d.EgressPolicy = s.Policy.Egress.Mode }),
+	{
+		Flag: "egress-allowed-cidrs", Value: "proxy.egressAllowedCIDRs",
+		Usage:   "ranges every pod in allow-list mode may reach (the cluster's pod and Service ranges)",
+		Allowed: fmt.Sprintf("comma-separated IPv4 or IPv6 CIDRs, not loopback, at most %d, or nothing", MaxCIDRs),
+		get: func(d *Defaults) string {
+			parts := make([]string, len(d.EgressAllowedCIDRs))
+			for i, p := range d.EgressAllowedCIDRs {
+				parts[i] = p.String()
+			}
+			return strings.Join(parts, ",")
+		},
+		set: func(d *Defaults, v string) error {
+			list, err := ParseCIDRs(v)
+			if err == nil {
+				for _, p := range list {
+					if isLoopback(p) {
+						err = fmt.Errorf("%s is a loopback range (a connection dialled at the proxy itself would loop)", p)
+					}
+				}
+			}
+			d.EgressAllowedCIDRs = list
+			return err
+		},
+	},
+	{
+		Flag: "cluster-domain", Value: "proxy.clusterDomain",
+		Usage:   "the cluster's DNS domain, which ends its Service names",
+		Allowed: "a DNS name, e.g. cluster.local",
+		get:     func(d *Defaults) string { return d.ClusterDomain },
+		set: func(d *Defaults, v string) error {
+			if msgs := validation.IsDNS1123Subdomain(v); len(msgs) > 0 {
+				return fmt.Errorf("%s is not a DNS name", Echo(v))
+			}
+			d.ClusterDomain = v
+			return nil
 		},
 	},
 	annotated("access-log", "proxy.accessLog", "access log format of pods without "+Prefix+"access-log",
@@ -248,5 +289,6 @@ func (d Defaults) Validate() error {
 	if slices.Contains(TracingProviders, d.Tracing.Provider) && d.Tracing.Provider != TracingOff && d.Tracing.Endpoint == "" {
 		errs = append(errs, fmt.Errorf("--tracing=%s needs --tracing-endpoint (chart value tracing.endpoint)", d.Tracing.Provider))
 	}
+	errs = append(errs, d.validatePolicy()...)
 	return errors.Join(errs...)
 }

@@ -77,6 +77,12 @@ type Spec struct {
 	AccessLog AccessLog
 	// Tracing is where the proxy sends spans, if anywhere.
 	Tracing Tracing
+
+	// Policy is the pod's traffic policy: timeouts, named destinations
+	// (retries, canaries, splits, faults) and the egress allow-list.
+	Policy Policy
+	// ClusterDomain ends the cluster's Service names (cluster.local).
+	ClusterDomain string
 }
 
 // Workload identifies the pod in stats tags, access logs and node ids.

@@ -22,6 +22,9 @@ type value struct {
 	// min and max, when set, bound a number.
 	min, max *float64
 	isBool   bool
+	// maxBytes, when set, replaces MaxAnnotationBytes: a YAML value is
+	// longer than a list.
+	maxBytes int
 }
 
 func boolean(field func(*Spec) *bool) value {

@@ -72,7 +72,7 @@ func at(t *testing.T, root *schema, definitions map[string]*schema, path string)
 func TestValuesAreTheSettingsOfTheWebhook(t *testing.T) {
 	root, definitions := loadSchema(t)
 	values := chartValues(t)
-	args := typed[appsv1.Deployment](t, render(t, "proxy: {excludeOutboundPorts: \"5432\"}\ntracing: {endpoint: \"zipkin:9411\"}\n"), "Deployment").Spec.Template.Spec.Containers[0].Args
+	args := typed[appsv1.Deployment](t, render(t, "proxy: {excludeOutboundPorts: \"5432\", egressAllowedCIDRs: [10.0.0.0/8]}\ntracing: {endpoint: \"zipkin:9411\"}\n"), "Deployment").Spec.Template.Spec.Containers[0].Args
 	for _, s := range proxy.Settings {
 		t.Run(s.Value, func(t *testing.T) {
 			sch := at(t, root, definitions, s.Value)

@@ -20,7 +20,7 @@ func TestEnvoyAcceptsTheBootstrapOfEveryWorkload(t *testing.T) {
 	if err != nil || len(corpus) == 0 {
 		t.Fatalf("no corpus under tests/corpus (%v)", err)
 	}
-	for _, manifest := range append(corpus, filepath.Join("testdata", "pods.yaml")) {
+	for _, manifest := range append(corpus, filepath.Join("testdata", "pods.yaml"), filepath.Join("testdata", "policy.yaml")) {
 		pods := harness.Inject(t, manifest)
 		if len(pods) == 0 {
 			t.Fatalf("planeless inject -f %s returned no pods", manifest)

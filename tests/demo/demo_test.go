@@ -3,6 +3,7 @@ package main
 import (
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -46,6 +47,18 @@ func TestDemoRunsToTheEnd(t *testing.T) {
 			t.Errorf("the demo did not print %s (%s)", name, want)
 		}
 	}
+	// The retry step: the canary fails 30% of web's requests before the
+	// annotation (at least 15% of 300 but with probability below 1e-8),
+	// under 5% after (0.81% expected: four tries that all fail).
+	ratios := map[string]float64{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+(before|after)\s+300 requests from web to orders-canary:8080: \d+ failed \(([0-9.]+)%\); Prometheus error ratio ([0-9.]+)%$`).FindAllStringSubmatch(report, -1) {
+		ratios[m[1]], _ = strconv.ParseFloat(m[2], 64)
+		ratios[m[1]+" in Prometheus"], _ = strconv.ParseFloat(m[3], 64)
+	}
+	if len(ratios) != 4 || ratios["before"] < 15 || ratios["after"] > 5 || ratios["before in Prometheus"] < 15 || ratios["after in Prometheus"] > 5 {
+		t.Errorf("the retry step's error ratios before and after the annotation: %v, want at least 15%% before and at most 5%% after", ratios)
+	}
+
 	_, failed, ok := strings.Cut(report, "tap ns/demo --status 500-599")
 	if !ok {
 		t.Fatalf("the demo did not print the tap lines with --status 500-599")

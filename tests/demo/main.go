@@ -41,7 +41,8 @@ func demo(r *runner, duration time.Duration, hold bool) {
 	z := startZipkin(r, h)
 
 	r.step("1. planeless inject -f tests/demo/demo.yaml")
-	pods := harness.Inject(r, z.addressIn(r, manifest, h.Dir()))
+	injected := z.addressIn(r, manifest, h.Dir())
+	pods := harness.Inject(r, injected)
 	services, err := readServices(manifest)
 	if err != nil {
 		r.Fatal(err)
@@ -81,6 +82,9 @@ func demo(r *runner, duration time.Duration, hold bool) {
 	r.step("8. planeless tap: the same sidecar logs, each request once, client and server sides paired")
 	showTap(r, running)
 
+	r.step("9. retries, without a control plane: web's requests to the flaky canary, before and after planeless.dev/routes")
+	showRetries(r, prom, byName["web"], injected)
+
 	if hold {
 		r.step("holding: Prometheus at " + prom.URL + " (try the queries above), Zipkin at " + z.URL + "/zipkin/; Ctrl-C to clean up")
 		<-r.ctx.Done()
@@ -98,7 +102,7 @@ func drive(r *runner, users, web *harness.Pod, d time.Duration) {
 		"http://orders:8080/orders/42",
 		"http://orders:8080/orders/7?status=503",
 		"http://orders-canary:8080/orders/42?delay=40ms",
-		"http://orders-canary:8080/orders/42?status=500&delay=40ms",
+		"http://orders-canary:8080/orders/42?delay=40ms",
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex

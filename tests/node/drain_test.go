@@ -57,7 +57,7 @@ spec:
   containers:
     - name: worker
       image: %[3]s
-      args: [load, -url, "http://server:8080/from-worker", -rate, "50", -duration, 5m, -after-term, 3s, -wait-ready, 30s]
+      args: [steady, -url, "http://server:8080/from-worker", -rate, "50", -duration, 5m, -after-term, 3s, -wait-ready, 30s]
 `, native, drainSeconds, TestappImage, drainSeconds+3)
 }
 
@@ -99,7 +99,7 @@ spec:
   containers:
     - name: client
       image: %s
-      args: [load, -url, "http://server:8080/from-client", -rate, "50", -duration, %ds, -wait-ready, 30s]
+      args: [steady, -url, "http://server:8080/from-client", -rate, "50", -duration, %ds, -wait-ready, 30s]
 `, native, TestappImage, seconds)
 				apply(t, c, ns, client)
 				waitPodsReady(t, c, ns, "app=client", 1)

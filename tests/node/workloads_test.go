@@ -74,7 +74,7 @@ spec:
       containers:
         - name: batch
           image: ` + TestappImage + `
-          args: [load, -url, "http://web:8080/from-job", -rate, "10", -duration, 2s]
+          args: [steady, -url, "http://web:8080/from-job", -rate, "10", -duration, 2s]
 ---
 apiVersion: batch/v1
 kind: CronJob
@@ -92,7 +92,7 @@ spec:
           containers:
             - name: tick
               image: ` + TestappImage + `
-              args: [load, -url, "http://db:8080/from-cron", -rate, "10", -duration, 2s]
+              args: [steady, -url, "http://db:8080/from-cron", -rate, "10", -duration, 2s]
 `
 
 // needsNetwork is a pod whose own init container calls a Service before
@@ -105,7 +105,7 @@ spec:
   initContainers:
     - name: fetch
       image: ` + TestappImage + `
-      args: [load, -url, "http://db:8080/from-init", -rate, "10", -duration, 1s]
+      args: [steady, -url, "http://db:8080/from-init", -rate, "10", -duration, 1s]
   containers:
     - name: app
       image: ` + TestappImage + `

@@ -46,3 +46,15 @@ type GRPCResult struct {
 	// Seconds is how long the call lasted.
 	Seconds float64 `json:"seconds"`
 }
+
+// Load is what testapp load prints.
+type Load struct {
+	Requests int `json:"requests"`
+	// Statuses counts the responses by status code (0: no response).
+	Statuses map[int]int `json:"statuses"`
+	// Servers counts the responses by the echo reply's server field ("":
+	// not an echo reply).
+	Servers map[string]int `json:"servers"`
+	// Slow counts the requests that took at least -slow.
+	Slow int `json:"slow"`
+}

@@ -2,10 +2,13 @@
 // network-namespace "pods": one binary, several modes, each reporting what
 // it received so a test can prove the sidecars changed nothing.
 //
-//	testapp rest -listen :8080 -name server     HTTP/1.1 echo service (-grpc: also gRPC, h2c)
+//	testapp rest -listen :8080 -name server     HTTP/1.1 echo service (-grpc: also gRPC, h2c;
+//	                                            -fail-percent N: N% 500s; -hang: never answers;
+//	                                            -tls-cert/-tls-key: HTTPS)
 //	testapp grpc -listen :9090 -name server     gRPC TestService (unary + server streaming)
 //	testapp grpc-call -target server:9090 ...   gRPC client (unary, or -stream)
-//	testapp get [-H k:v] URL                    HTTP client, prints a Response as JSON
+//	testapp get [-H k:v] URL                    HTTP client, prints a Response as JSON (-cacert: HTTPS)
+//	testapp load -n 1000 -c 8 [-H k:v] URL      many GETs, prints statuses, servers and slow requests
 //	testapp tcp-echo -listen :7000              raw TCP echo (-banner: server speaks first)
 //	testapp tcp-call -addr host:7000 -msg hi    raw TCP client
 //	testapp probe-target -kind http|grpc|tcp    what a probe checks; POST :8081/down takes it down

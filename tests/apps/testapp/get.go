@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"flag"
+	"net"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/planeless/planeless/tests/apps/echo"
@@ -21,7 +25,27 @@ func runGet(args []string) error {
 	method := fs.String("X", http.MethodGet, "request method")
 	body := fs.String("d", "", "request body")
 	h2c := fs.Bool("h2c", false, "speak HTTP/2 without TLS from the first byte (prior knowledge)")
+	caCert := fs.String("cacert", "", "trust this CA (PEM) for HTTPS, and only it")
+	connectTo := fs.String("connect-to", "", "connect to this host:port whatever the URL's host (which stays the Host and the TLS server name), like curl --connect-to")
 	_ = fs.Parse(args)
+	if *caCert != "" || *connectTo != "" {
+		transport := &http.Transport{}
+		if *caCert != "" {
+			pem, err := os.ReadFile(*caCert)
+			if err != nil {
+				return err
+			}
+			roots := x509.NewCertPool()
+			roots.AppendCertsFromPEM(pem)
+			transport.TLSClientConfig = &tls.Config{RootCAs: roots}
+		}
+		if *connectTo != "" {
+			transport.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+				return (&net.Dialer{}).DialContext(ctx, network, *connectTo)
+			}
+		}
+		client = &http.Client{Timeout: client.Timeout, Transport: transport}
+	}
 
 	headers := http.Header{}
 	for _, kv := range hs {

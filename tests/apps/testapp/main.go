@@ -17,12 +17,13 @@ var modes = map[string]func(args []string) error{
 	"flood":     runFlood,
 	// The real node's tests (tests/node):
 	"probe-target": runProbeTarget,
+	"steady":       runSteady,
 	"load":         runLoad,
 }
 
 func main() {
 	if len(os.Args) < 2 || modes[os.Args[1]] == nil {
-		fmt.Fprintln(os.Stderr, "usage: testapp rest|grpc|grpc-call|get|tcp-echo|tcp-call|revproxy|flood|probe-target|load [flags]")
+		fmt.Fprintln(os.Stderr, "usage: testapp rest|grpc|grpc-call|get|tcp-echo|tcp-call|revproxy|flood|load|probe-target|steady [flags]")
 		os.Exit(2)
 	}
 	if err := modes[os.Args[1]](os.Args[2:]); err != nil {

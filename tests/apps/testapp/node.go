@@ -113,14 +113,14 @@ type LoadReport struct {
 	FailedAfterTerm int64 `json:"failedAfterTerm"`
 }
 
-// runLoad GETs -url at a steady -rate from -workers connections' worth of
+// runSteady GETs -url at a steady -rate from -workers connections' worth of
 // concurrency until -duration has passed, or -after-term after a SIGTERM (an
 // app finishing its work while its pod stops), then prints a LoadReport
 // as one JSON line. Any answer but 200 is a failure; every failure is also
 // printed as it happens, and the exit status is 1 when any failed or none
 // succeeded.
-func runLoad(args []string) error {
-	fs := flag.NewFlagSet("load", flag.ExitOnError)
+func runSteady(args []string) error {
+	fs := flag.NewFlagSet("steady", flag.ExitOnError)
 	url := fs.String("url", "", "URL to GET")
 	rate := fs.Int("rate", 20, "requests a second")
 	duration := fs.Duration("duration", 30*time.Second, "how long to send, at most")

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/signal"
@@ -27,12 +28,22 @@ func runREST(args []string) error {
 	withGRPC := fs.Bool("grpc", false, "also serve the gRPC TestService on the same port (h2c)")
 	copyTrace := fs.Bool("copy-trace-headers", false, "/call copies the trace headers it received (bootstrap.TraceHeaders) to its request, as docs/tracing.md asks of an app")
 	termDelay := fs.Duration("term-delay", 0, "on SIGTERM, serve on this long, then exit (an app that lets its pod drain)")
+	failPercent := fs.Float64("fail-percent", 0, "answer this percentage of the echo requests with a 500 (a flaky service); a request's fail header (0 to 1, the Istio 101 demo's) does the same")
+	hang := fs.Bool("hang", false, "never answer an echo request: hold it until the client gives up (a hanging service)")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM), and -tls-key")
+	tlsKey := fs.String("tls-key", "", "key of -tls-cert (PEM)")
 	_ = fs.Parse(args)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("/call", func(w http.ResponseWriter, r *http.Request) { call(w, r, *copyTrace) })
 	mux.HandleFunc("/stream", stream)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { echoRequest(w, r, *name) })
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if *hang {
+			<-r.Context().Done()
+			return
+		}
+		echoRequest(w, r, *name, failing(r, *failPercent))
+	})
 	var handler http.Handler = mux
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
@@ -58,10 +69,25 @@ func runREST(args []string) error {
 			_ = srv.Shutdown(context.Background())
 		}()
 	}
-	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+	var err error
+	if *tlsCert != "" {
+		err = srv.ListenAndServeTLS(*tlsCert, *tlsKey)
+	} else {
+		err = srv.ListenAndServe()
+	}
+	if !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// failing decides whether a request fails: with the service's -fail-percent
+// chance, or the chance its fail header gives (0 to 1).
+func failing(r *http.Request, percent float64) bool {
+	if f, err := strconv.ParseFloat(r.Header.Get("fail"), 64); err == nil && f > 0 {
+		percent = max(percent, f*100)
+	}
+	return percent > 0 && rand.Float64()*100 < percent
 }
 
 // stream sends ?chunks=N lines (default 4), one every ?interval=D (default
@@ -100,8 +126,8 @@ func stream(w http.ResponseWriter, r *http.Request) {
 
 // echoRequest replies with what it received; ?status=N sets the reply's
 // status code, ?delay=D (a Go duration) delays it, ?header=K:V adds a
-// response header.
-func echoRequest(w http.ResponseWriter, r *http.Request, name string) {
+// response header; fail answers 500.
+func echoRequest(w http.ResponseWriter, r *http.Request, name string, fail bool) {
 	body, _ := io.ReadAll(r.Body)
 	if d, err := time.ParseDuration(r.URL.Query().Get("delay")); err == nil && d > 0 && d < time.Minute {
 		time.Sleep(d)
@@ -117,6 +143,9 @@ func echoRequest(w http.ResponseWriter, r *http.Request, name string) {
 		if n, err := strconv.Atoi(s); err == nil && n >= 100 && n <= 599 {
 			status = n
 		}
+	}
+	if fail {
+		status = http.StatusInternalServerError
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)

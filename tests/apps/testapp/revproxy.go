@@ -3,9 +3,11 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"time"
 )
 
@@ -15,14 +17,21 @@ import (
 func runRevProxy(args []string) error {
 	fs := flag.NewFlagSet("revproxy", flag.ExitOnError)
 	listen := fs.String("listen", ":8081", "address to listen on")
-	to := fs.String("to", "", "URL every request is forwarded to, e.g. http://server:8080")
+	to := fs.String("to", "", "URL every request is forwarded to, e.g. http://server:8080; several, comma-separated, share the requests at random, as the pods behind a Service do")
 	_ = fs.Parse(args)
 
-	target, err := url.Parse(*to)
-	if err != nil || target.Host == "" {
-		return fmt.Errorf("-to %q is not a URL", *to)
+	var proxies []*httputil.ReverseProxy
+	for _, u := range strings.Split(*to, ",") {
+		target, err := url.Parse(strings.TrimSpace(u))
+		if err != nil || target.Host == "" {
+			return fmt.Errorf("-to %q is not a URL", u)
+		}
+		// NewSingleHostReverseProxy rewrites the URL, not the Host header.
+		proxies = append(proxies, httputil.NewSingleHostReverseProxy(target))
 	}
-	// NewSingleHostReverseProxy rewrites the URL, not the Host header.
-	srv := &http.Server{Addr: *listen, Handler: httputil.NewSingleHostReverseProxy(target), ReadHeaderTimeout: 10 * time.Second}
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxies[rand.IntN(len(proxies))].ServeHTTP(w, r)
+	})
+	srv := &http.Server{Addr: *listen, Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	return srv.ListenAndServe()
 }
