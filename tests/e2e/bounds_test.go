@@ -157,7 +157,7 @@ func TestHostilePodsAreRefusedShortlyThroughTheAPIServer(t *testing.T) {
 	}{
 		"40,000 ports": {
 			pod:  worstCases(t)["40,000 ports"],
-			want: []string{"planeless.dev/ports", "bytes, more than the 4096 an annotation may hold", "… ("},
+			want: []string{"planeless.dev/ports", "bytes, more than the 4096 this annotation may hold", "… ("},
 		},
 		"a 100 KB tracing endpoint": {
 			pod:  pods.New("endpoint", pods.Annotation(proxy.Prefix+"tracing-endpoint", strings.Repeat("x", 100<<10)+":9411")),
