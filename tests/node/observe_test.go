@@ -122,8 +122,10 @@ func TestPrometheusDiscoversThePodsAndCountsTheTraffic(t *testing.T) {
 	queries := []struct{ what, promql string }{
 		{"shop's requests to api-v1:8080", fmt.Sprintf(`sum(envoy_planeless_requests_total{namespace=%q,app="shop",direction="outbound",destination="api-v1:8080"})`, ns)},
 		{"shop's requests to api-v2:8080", fmt.Sprintf(`sum(envoy_planeless_requests_total{namespace=%q,app="shop",direction="outbound",destination="api-v2:8080"})`, ns)},
-		{"requests api served as v1", fmt.Sprintf(`sum(envoy_planeless_requests_total{namespace=%q,app="api",version="v1",direction="inbound",source_workload="shop.%s"})`, ns, ns)},
-		{"requests api served as v2", fmt.Sprintf(`sum(envoy_planeless_requests_total{namespace=%q,app="api",version="v2",direction="inbound",source_workload="shop.%s"})`, ns, ns)},
+		// Inbound, a pod labels its requests by what it knows: itself and
+		// the port called (the caller's claims are no labels).
+		{"requests api served as v1", fmt.Sprintf(`sum(envoy_planeless_requests_total{namespace=%q,app="api",version="v1",direction="inbound",destination="api.%s:8080"})`, ns, ns)},
+		{"requests api served as v2", fmt.Sprintf(`sum(envoy_planeless_requests_total{namespace=%q,app="api",version="v2",direction="inbound",destination="api.%s:8080"})`, ns, ns)},
 		{"503s api v2 answered shop", fmt.Sprintf(`sum(envoy_planeless_requests_total{namespace=%q,app="api",version="v2",direction="inbound",response_code="503"})`, ns)},
 	}
 	want := []float64{toV1, toV2 + failed, toV1, toV2 + failed, failed}

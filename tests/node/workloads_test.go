@@ -164,10 +164,11 @@ func TestWorkloadsAreInjectedAndTalkThroughEnvoy(t *testing.T) {
 				t.Errorf("%s: %s%v grew by %v, want %v", ck.what, requestsTotal, ck.match, got, ck.want)
 			}
 		}
-		// db served web's n+1 requests (and the test's calls to db).
-		inbound := map[string]string{"direction": "inbound", "source_workload": "web." + ns}
-		if got := dbAfter.Sum(requestsTotal, inbound) - dbBefore.Sum(requestsTotal, inbound); got != n+1 {
-			t.Errorf("db counts %v inbound requests from web.%s, want %d", got, ns, n+1)
+		// db's sidecar answered web's n+1 requests: it names itself in
+		// each answer, and web counts them under db's workload.
+		answered := map[string]string{"direction": "outbound", "destination_workload": "db." + ns}
+		if got := webAfter.Sum(requestsTotal, answered) - webBefore.Sum(requestsTotal, answered); got != n+1 {
+			t.Errorf("web counts %v requests answered by db.%s, want %d", got, ns, n+1)
 		}
 	})
 
