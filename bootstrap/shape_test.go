@@ -230,7 +230,7 @@ func TestEachProtocolGetsItsChainShape(t *testing.T) {
 // protocol options, failing on the deprecated cluster-level fields.
 func upstreamProtocol(t *testing.T, c *clusterv3.Cluster) string {
 	t.Helper()
-	//nolint:staticcheck // checking that the deprecated fields stay unset
+	//lint:ignore SA1019 checking that the deprecated fields stay unset
 	if c.GetHttp2ProtocolOptions() != nil || c.GetHttpProtocolOptions() != nil {
 		t.Errorf("cluster %s uses the deprecated cluster-level protocol options", c.GetName())
 	}

@@ -51,7 +51,9 @@ func RestoreInput(current string, rules []Rule, f Family) string {
 			jumps = append(jumps, line)
 		}
 	}
-	wanted := func(chain string) bool { return slices.ContainsFunc(rules, func(r Rule) bool { return r.Chain == chain }) }
+	wanted := func(chain string) bool {
+		return slices.ContainsFunc(rules, func(r Rule) bool { return r.Chain == chain })
+	}
 
 	var b strings.Builder
 	b.WriteString("*" + TableNAT + "\n")

@@ -60,11 +60,3 @@ const (
 )
 
 func cluster(name string) map[string]string { return map[string]string{"envoy_cluster_name": name} }
-
-// delta returns how much the sum of name{match} grew on pod while f ran.
-func delta(t *testing.T, pod *harness.Pod, name string, match map[string]string, f func()) float64 {
-	t.Helper()
-	before := pod.Stats(t).Sum(name, match)
-	f()
-	return pod.Stats(t).Sum(name, match) - before
-}
