@@ -95,25 +95,31 @@ func (i *Injector) inject(ctx context.Context, pod *corev1.Pod) (Result, error) 
 		return Result{Warnings: warnings}, tooLarge(s, len(config), budget, false)
 	}
 
+	// In CNI mode the node's plugin installed the rules before any
+	// container: an unprivileged check takes the init container's place.
 	initC := i.initContainer(s)
+	volumes := []corev1.Volume{bootstrapVolume(), xtablesVolume(), memoryVolume(AdminVolume), memoryVolume(BinVolume)}
+	if i.Defaults.CNI {
+		initC, volumes = i.validateContainer(s), cniVolumes()
+	}
 	sidecar := i.proxyContainer(s)
 	probes, probeWarnings := rewriteProbes(pod, s)
 	warnings = append(warnings, probeWarnings...)
-	status := Status{Version: templates.Version, Volumes: []string{BootstrapVolume, XtablesVolume, AdminVolume, BinVolume}, Probes: probes}
+	status := Status{Version: templates.Version, Volumes: volumeNames(volumes), Probes: probes}
 	if s.Proxy.NativeSidecar {
 		// The rules and the proxy come first, so that the user's own init
 		// containers already have a ready proxy behind the rules.
 		pod.Spec.InitContainers = slices.Insert(pod.Spec.InitContainers, 0, initC, sidecar)
-		status.InitContainers = []string{InitName, ProxyName}
+		status.InitContainers = []string{initC.Name, ProxyName}
 	} else {
 		// Without native sidecars nothing would serve the redirected
 		// traffic of the user's init containers: install the rules last.
 		pod.Spec.InitContainers = append(pod.Spec.InitContainers, initC)
 		pod.Spec.Containers = slices.Insert(pod.Spec.Containers, 0, sidecar)
-		status.InitContainers = []string{InitName}
+		status.InitContainers = []string{initC.Name}
 		status.Containers = []string{ProxyName}
 	}
-	pod.Spec.Volumes = append(pod.Spec.Volumes, bootstrapVolume(), xtablesVolume(), memoryVolume(AdminVolume), memoryVolume(BinVolume))
+	pod.Spec.Volumes = append(pod.Spec.Volumes, volumes...)
 
 	if pod.Annotations == nil {
 		pod.Annotations = map[string]string{}
@@ -220,6 +226,9 @@ func (i *Injector) proxyContainer(s *proxy.Spec) corev1.Container {
 	sc.AllowPrivilegeEscalation = ptr(false)
 	sc.ReadOnlyRootFilesystem = ptr(true)
 	sc.Capabilities = &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}
+	if i.Defaults.CNI {
+		restricted(sc)
+	}
 	c.SecurityContext = sc
 
 	c.VolumeMounts = append(c.VolumeMounts,

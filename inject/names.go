@@ -2,7 +2,10 @@ package inject
 
 // Names of what the injector adds to a pod.
 const (
-	InitName        = "planeless-init"
+	InitName = "planeless-init"
+	// ValidateName is the unprivileged init container of CNI mode, which
+	// checks that the node's plugin redirected the pod's traffic.
+	ValidateName    = "planeless-validate"
 	ProxyName       = "planeless-proxy"
 	BootstrapVolume = "planeless-bootstrap"
 	XtablesVolume   = "planeless-xtables"

@@ -53,7 +53,7 @@ func Injected(pod *corev1.Pod) bool {
 	}
 	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
 		for _, c := range list {
-			if c.Name == ProxyName || c.Name == InitName {
+			if c.Name == ProxyName || c.Name == InitName || c.Name == ValidateName {
 				return true
 			}
 		}

@@ -188,7 +188,7 @@ func planelessPart(spec map[string]any) string {
 		items, _ := spec[list.field].([]any)
 		for _, item := range items {
 			switch name := nameOf(item); name {
-			case InitName, ProxyName, BootstrapVolume, XtablesVolume, AdminVolume:
+			case InitName, ValidateName, ProxyName, BootstrapVolume, XtablesVolume, AdminVolume:
 				return list.what + " " + name
 			}
 		}

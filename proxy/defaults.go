@@ -37,6 +37,11 @@ type Defaults struct {
 	EgressAllowedCIDRs []netip.Prefix
 	// ClusterDomain ends the cluster's Service names.
 	ClusterDomain string
+
+	// CNI says the node's CNI plugin (`planeless cni`, installed by the
+	// chart's agent) installs the pods' rules: pods get an unprivileged
+	// check of the redirection instead of the iptables init container.
+	CNI bool
 }
 
 // DefaultTracingSampling is the share of requests, in percent, that start a

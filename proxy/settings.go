@@ -160,6 +160,21 @@ var Settings = []Setting{
 	annotatedAs("tracing-sampling", "tracing-sampling", "tracing.samplingPercent", "percent of requests that start a trace",
 		func(d *Defaults) string { return strconv.FormatFloat(d.Tracing.SamplingPercent, 'g', -1, 64) },
 		func(d *Defaults, s *Spec) { d.Tracing.SamplingPercent = s.Tracing.SamplingPercent }),
+	{
+		Flag: "cni", Value: "cni.enabled", Bool: true,
+		Usage: "CNI mode: the node's planeless CNI plugin installs the rules, and pods get an unprivileged check " +
+			"of the redirection instead of the root iptables init container (pods pass Pod Security restricted)",
+		Allowed: "true or false",
+		get:     func(d *Defaults) string { return strconv.FormatBool(d.CNI) },
+		set: func(d *Defaults, v string) error {
+			b, err := strconv.ParseBool(strings.TrimSpace(v))
+			if err != nil {
+				return fmt.Errorf("%s is not a boolean", Echo(v))
+			}
+			d.CNI = b
+			return nil
+		},
+	},
 }
 
 // annotated is a setting parsed like the annotation of the same name.
