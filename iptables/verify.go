@@ -1,0 +1,55 @@
+package iptables
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Missing returns the rules of family f that the nat table saved as save
+// (iptables-save -t nat) lacks, as iptables-save would print them.
+func Missing(save string, rules []Rule, f Family) []string {
+	var present []string
+	for line := range strings.Lines(save) {
+		if strings.HasPrefix(line, "-A ") {
+			present = append(present, strings.ReplaceAll(strings.TrimSpace(line), `"`, ""))
+		}
+	}
+	var missing []string
+	for _, r := range rules {
+		if r.Family != f || r.Table != TableNAT {
+			continue
+		}
+		if line := strings.ReplaceAll(r.String(), `"`, ""); !slices.Contains(present, line) {
+			missing = append(missing, line)
+		}
+	}
+	return missing
+}
+
+// Verify checks that the current network namespace holds every rule of
+// Plan(c), through backend b; the error lists the missing ones.
+func Verify(ctx context.Context, b Backend, c Config) error {
+	b, err := b.Resolve(ctx)
+	if err != nil {
+		return err
+	}
+	rules := Plan(c)
+	var missing []string
+	for _, f := range families(c.IPv6) {
+		save, _, err := restoreCommands(b, f)
+		if err != nil {
+			return err
+		}
+		current, err := runCommand(ctx, nil, save, "-t", TableNAT)
+		if err != nil {
+			return err
+		}
+		missing = append(missing, Missing(current, rules, f)...)
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%d of planeless's rules are missing (%s): %s", len(missing), b, strings.Join(missing, "; "))
+	}
+	return nil
+}
