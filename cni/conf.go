@@ -45,7 +45,9 @@ func parseConf(data []byte) (*Conf, error) {
 	return &c, nil
 }
 
-func (c *Conf) excluded(namespace string) bool { return slices.Contains(c.ExcludeNamespaces, namespace) }
+func (c *Conf) excluded(namespace string) bool {
+	return slices.Contains(c.ExcludeNamespaces, namespace)
+}
 
 // podArgs are the CNI_ARGS a Kubernetes runtime passes.
 type podArgs struct {
