@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/containernetworking/cni/pkg/skel"
-	"github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/plugins/pkg/ns"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -63,7 +62,13 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 			return fmt.Errorf("installing the iptables rules of pod %s: %w", pod, err)
 		}
 	}
-	return types.PrintResult(conf.PrevResult, conf.CNIVersion)
+	// Chained: the previous plugin's result, untouched, in the list's
+	// version.
+	result, err := conf.PrevResult.GetAsVersion(conf.CNIVersion)
+	if err != nil {
+		return fmt.Errorf("converting the previous result: %w", err)
+	}
+	return result.PrintTo(p.Stdout)
 }
 
 // Del has nothing to undo: the rules live in the pod's network namespace,

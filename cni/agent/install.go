@@ -107,4 +107,3 @@ func removeFiles(binDir, stateDir string) error {
 	}
 	return errors.Join(errs...)
 }
-
