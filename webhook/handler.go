@@ -21,16 +21,18 @@ type Handler struct {
 	Log      *slog.Logger
 	Metrics  *Metrics
 	// PodSecurityEnforced says the pods come from namespaces whose Pod
-	// Security enforces baseline or restricted: an injected pod gets a
-	// warning that the API server will refuse it.
+	// Security enforces baseline or restricted: in init mode an injected
+	// pod gets a warning that the API server will refuse it.
 	PodSecurityEnforced bool
 }
 
-// podSecurityWarning explains why a pod injected in a namespace enforcing
-// Pod Security baseline or restricted is refused right after.
+// podSecurityWarning explains why a pod injected in init mode in a
+// namespace enforcing Pod Security baseline or restricted is refused right
+// after, and names CNI mode, where it would not be.
 const podSecurityWarning = "namespace %s enforces Pod Security baseline or restricted (label pod-security.kubernetes.io/enforce), " +
 	"which refuses the NET_ADMIN and NET_RAW capabilities " + inject.InitName + " needs to install the pod's iptables rules: " +
-	"the API server refuses this pod. Label the namespace pod-security.kubernetes.io/enforce=privileged, " +
+	"the API server refuses this pod. Install planeless in CNI mode (chart value cni.enabled=true: a node agent installs the rules, " +
+	"and injected pods pass restricted), label the namespace pod-security.kubernetes.io/enforce=privileged, " +
 	"or opt the pod out with " + proxy.AnnotationInject + ": \"false\""
 
 var _ admission.Handler = (*Handler)(nil)
@@ -74,7 +76,8 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	case res.Skipped != "":
 		return admission.Allowed(res.Skipped).WithWarnings(warnings(res.Warnings)...), resultSkipped
 	}
-	if h.PodSecurityEnforced {
+	// In CNI mode the pod needs no privilege: nothing to warn about.
+	if h.PodSecurityEnforced && !h.Injector.Defaults.CNI {
 		res.Warnings = append(res.Warnings, fmt.Sprintf(podSecurityWarning, req.Namespace))
 	}
 	return admission.Patched("planeless injected the pod", ops...).WithWarnings(warnings(res.Warnings)...), resultInjected

@@ -282,10 +282,14 @@ func FuzzAdmission(f *testing.F) {
 
 // A review from a namespace whose Pod Security refuses what planeless-init
 // needs (the chart's second webhook) is injected with a warning saying why
-// the API server will refuse the pod and what to do.
-func TestPodSecurityEnforcedWarns(t *testing.T) {
-	for _, enforced := range []bool{false, true} {
-		h := &Handler{Injector: inject.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PodSecurityEnforced: enforced}
+// the API server will refuse the pod and what to do, CNI mode first; in
+// CNI mode there is nothing to warn about.
+func TestPodSecurityEnforcedWarnsInInitModeOnly(t *testing.T) {
+	for _, tc := range []struct{ enforced, cni, want bool }{{false, false, false}, {true, false, true}, {true, true, false}} {
+		enforced := tc.enforced
+		injector := inject.New()
+		injector.Defaults.CNI = tc.cni
+		h := &Handler{Injector: injector, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), PodSecurityEnforced: enforced}
 		var r map[string]any
 		_ = json.Unmarshal(review(t, nil), &r)
 		var req admission.Request
@@ -299,10 +303,10 @@ func TestPodSecurityEnforcedWarns(t *testing.T) {
 		}
 		warned := slices.ContainsFunc(resp.Warnings, func(w string) bool {
 			return strings.Contains(w, "enforces Pod Security baseline or restricted") && strings.Contains(w, "pod-security.kubernetes.io/enforce=privileged") &&
-				strings.Contains(w, `planeless.dev/inject: "false"`)
+				strings.Contains(w, `planeless.dev/inject: "false"`) && strings.Contains(w, "CNI mode (chart value cni.enabled=true")
 		})
-		if warned != enforced {
-			t.Errorf("enforced %v: warned %v: %q", enforced, warned, resp.Warnings)
+		if warned != tc.want {
+			t.Errorf("enforced %v, CNI mode %v: warned %v: %q", enforced, tc.cni, warned, resp.Warnings)
 		}
 	}
 }
