@@ -98,11 +98,13 @@ state = %[2]q
       Root = %[5]q
       SystemdCgroup = false
     [plugins.'io.containerd.cri.v1.runtime'.cni]
-      bin_dirs = [%[6]q]
+      # The node's own folder first: CNI mode's agent installs its plugin
+      # there, never into the machine's own folder of plugins.
+      bin_dirs = [%[9]q, %[6]q]
       conf_dir = %[8]q
   [plugins.'io.containerd.nri.v1.nri']
     disable = true
-`, c.path("containerd"), c.path("run", "containerd-state"), c.socket(), c.Tools.Runc, c.path("run", "runc"), c.Tools.CNI, images.PauseRef, c.path("cni", "net.d"))
+`, c.path("containerd"), c.path("run", "containerd-state"), c.socket(), c.Tools.Runc, c.path("run", "runc"), c.Tools.CNI, images.PauseRef, c.path("cni", "net.d"), c.CNIBinDir())
 }
 
 const cniConfig = `{
@@ -124,6 +126,11 @@ const cniConfig = `{
   ]
 }
 `
+
+// CNIBinDir and CNIConfDir are the node's CNI folders, where CNI mode's
+// agent installs and chains its plugin.
+func (c *Cluster) CNIBinDir() string  { return c.path("cni", "bin") }
+func (c *Cluster) CNIConfDir() string { return c.path("cni", "net.d") }
 
 func (c *Cluster) kubeletConfig() string {
 	return fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1

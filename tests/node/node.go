@@ -122,7 +122,7 @@ func Start(ctx context.Context, o Options) (_ *Cluster, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start := time.Now()
-	for _, d := range []string{"pki", "logs", "pids", "run", "etc", "bin", "images", "mnt/containerd", "mnt/kubelet", "mnt/cni", "mnt/log", "mnt/cgroup", "cni/net.d"} {
+	for _, d := range []string{"pki", "logs", "pids", "run", "etc", "bin", "images", "mnt/containerd", "mnt/kubelet", "mnt/cni", "mnt/log", "mnt/cgroup", "cni/net.d", "cni/bin"} {
 		if err := os.MkdirAll(c.path(d), 0o755); err != nil {
 			return nil, err
 		}

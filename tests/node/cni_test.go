@@ -1,0 +1,469 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
+
+	"github.com/planeless/planeless/cni"
+	"github.com/planeless/planeless/cni/agent"
+	"github.com/planeless/planeless/inject"
+	"github.com/planeless/planeless/tests/golden"
+	"github.com/planeless/planeless/tests/need"
+)
+
+// CNI mode runs as a second release of the chart next to the init-mode
+// one: its own namespace, webhook and namespace label, and the agent,
+// which chains the plugin into the node's configuration for every pod of
+// the node (the plugin passes the other tests' pods through).
+const (
+	cniRelease   = "planeless-cni"
+	cniLabel     = "planeless.dev/inject-cni"
+	agentLabel   = "planeless.test/cni-agent"
+	agentPods    = "app.kubernetes.io/name=planeless-cni"
+	restrictedNS = "pod-security.kubernetes.io/enforce"
+)
+
+// restrictedApp is testapp as a namespace enforcing restricted admits it.
+func restrictedApp(name string) string {
+	return `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ` + name + `}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: ` + name + `}}
+  template:
+    metadata: {labels: {app: ` + name + `}}
+    spec:
+      securityContext: {runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: RuntimeDefault}}
+      containers:
+        - name: app
+          image: ` + TestappImage + `
+          args: [rest, -listen, ":8080", -name, ` + name + `]
+          ports: [{name: http, containerPort: 8080}]
+          securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+`
+}
+
+// CNI mode on the real node: the chart's agent chains planeless's plugin
+// into the node's real CNI configuration (containerd, the bridge plugin),
+// and a namespace enforcing Pod Security restricted admits injected pods.
+// One agent and one release for the whole sequence, in this order:
+// a pod created before the agent fails its check and never serves; the
+// agent comes, the pod is recreated and serves through Envoy; the rules
+// the plugin installed are the init container's; containerd's DEL and the
+// plugin's CHECK work; init mode in the same namespace is refused with
+// planeless's warning; an agent restart and the uninstall give the node's
+// configuration back byte for byte.
+func TestCNIModeOnTheRealNode(t *testing.T) {
+	t.Parallel()
+	c := cluster(t)
+	ctx := t.Context()
+	conflist := filepath.Join(c.CNIConfDir(), "10-planeless.conflist")
+	pristine := readFile(t, conflist)
+
+	installCNIRelease(t, c)
+	const ns = "cni-restricted"
+	labelledNamespace(t, c, ns, map[string]string{cniLabel: "enabled", restrictedNS: "restricted", restrictedNS + "-version": "latest"})
+
+	t.Run("a pod created before the agent fails its check and does not serve", func(t *testing.T) {
+		apply(t, c, ns, restrictedApp("early"))
+		var p corev1.Pod
+		waitFor(t, 2*time.Minute, "the early pod's check failing", func() (bool, error) {
+			ps := pods(t, c, ns, "app=early")
+			if len(ps) != 1 {
+				return false, fmt.Errorf("%d pods", len(ps))
+			}
+			p = ps[0]
+			return validateFailed(&p) != "", fmt.Errorf("%s", podSummary(&p))
+		})
+		if !injected(&p) || find(p.Spec.InitContainers, inject.ValidateName) == nil || find(p.Spec.InitContainers, inject.InitName) != nil {
+			t.Fatalf("the pod is not injected in CNI mode: %v", p.Spec.InitContainers)
+		}
+		if msg := validateFailed(&p); !strings.Contains(msg, "CNI mode") || !strings.Contains(msg, "agent") {
+			t.Errorf("the check's message does not say what is wrong: %q", msg)
+		}
+		if podReady(&p) || len(p.Status.ContainerStatuses) > 0 && p.Status.ContainerStatuses[0].State.Running != nil {
+			t.Errorf("the app runs without its rules: %s", podSummary(&p))
+		}
+		if p.Status.PodIP != "" {
+			if _, err := c.HTTPClient(3 * time.Second).Get("http://" + p.Status.PodIP + ":8080/"); err == nil {
+				t.Errorf("the pod serves without its proxy")
+			}
+		}
+	})
+
+	t.Run("once the agent is up the pod is recreated and serves through Envoy", func(t *testing.T) {
+		kubectl(t, c, "label", "node", c.NodeName, agentLabel+"=ready", "--overwrite")
+		waitPodsReady(t, c, cniRelease, agentPods, 1)
+		if !agent.Has(filepath.Base(conflist), readFile(t, conflist)) {
+			t.Fatalf("the agent is ready but %s does not chain the plugin:\n%s", conflist, readFile(t, conflist))
+		}
+		p := waitPodsReady(t, c, ns, "app=early", 1)[0]
+		before := stats(t, c, &p)
+		const n = 5
+		for i := range n {
+			if status, body := get(t, c, fmt.Sprintf("http://%s:8080/cni/%d", p.Status.PodIP, i)); status != 200 {
+				t.Fatalf("GET: %d %s", status, body)
+			}
+		}
+		inbound := map[string]string{"direction": "inbound", "response_code": "200"}
+		if got := stats(t, c, &p).Sum(requestsTotal, inbound) - before.Sum(requestsTotal, inbound); got != n {
+			t.Errorf("Envoy counted %v inbound requests, want %d", got, n)
+		}
+	})
+
+	// The same pod in both modes: the plugin's rules and planeless-init's.
+	initNS, cniNS := "cni-rules-init", "cni-rules-cni"
+	namespace(t, c, initNS, true)
+	labelledNamespace(t, c, cniNS, map[string]string{cniLabel: "enabled"})
+	apply(t, c, initNS, restrictedApp("rules"))
+	apply(t, c, cniNS, restrictedApp("rules"))
+	initPod := waitPodsReady(t, c, initNS, "app=rules", 1)[0]
+	cniPod := waitPodsReady(t, c, cniNS, "app=rules", 1)[0]
+
+	t.Run("the plugin installs exactly the init container's rules", func(t *testing.T) {
+		fromInit, fromPlugin := savedRules(t, c, &initPod), savedRules(t, c, &cniPod)
+		if fromInit != fromPlugin {
+			t.Errorf("planeless-init installed:\n%s\nthe plugin:\n%s", fromInit, fromPlugin)
+		}
+		golden.Assert(t, filepath.Join("testdata", "rules.golden"), []byte(fromPlugin))
+	})
+
+	t.Run("CHECK passes with the rules and names the pod when one is missing", func(t *testing.T) {
+		if out, err := pluginCheck(t, c, &cniPod); err != nil {
+			t.Fatalf("CHECK of a pod with its rules: %v\n%s", err, out)
+		}
+		pid := podPID(t, c, &cniPod)
+		if out, err := exec.CommandContext(ctx, "nsenter", "--net=/proc/"+pid+"/ns/net", "iptables-nft", "-t", "nat", "-D", "OUTPUT",
+			"-p", "tcp", "-m", "comment", "--comment", "planeless/outbound", "-j", "PLANELESS_OUTPUT").CombinedOutput(); err != nil {
+			t.Fatalf("removing a rule: %v\n%s", err, out)
+		}
+		out, err := pluginCheck(t, c, &cniPod)
+		if err == nil || !strings.Contains(out, "pod "+cniNS+"/"+cniPod.Name) || !strings.Contains(out, "planeless/outbound") {
+			t.Errorf("CHECK of a pod missing a rule: %v\n%s", err, out)
+		}
+	})
+
+	t.Run("containerd's DEL through the chain lets the pod go", func(t *testing.T) {
+		if !cachedResult(t, c, cniNS, cniPod.Name) {
+			t.Fatal("containerd holds no CNI result of the pod: nothing to see DEL remove")
+		}
+		zero := int64(0)
+		if err := c.Client.CoreV1().Pods(cniNS).Delete(ctx, cniPod.Name, metav1.DeleteOptions{GracePeriodSeconds: &zero}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, time.Minute, "the pod gone", func() (bool, error) {
+			for _, p := range pods(t, c, cniNS, "app=rules") {
+				if p.UID == cniPod.UID {
+					return false, nil
+				}
+			}
+			return true, nil
+		})
+		// The kubelet removed the sandbox: containerd ran DEL on every
+		// plugin of the list, which removed the cached result.
+		waitFor(t, time.Minute, "the sandbox's network torn down", func() (bool, error) {
+			return !cachedResult(t, c, cniNS, cniPod.Name), nil
+		})
+	})
+
+	t.Run("init mode in a namespace enforcing restricted is refused, with planeless's warning", func(t *testing.T) {
+		const refusedNS = "cni-init-restricted"
+		labelledNamespace(t, c, refusedNS, map[string]string{"planeless.dev/inject": "enabled", restrictedNS: "restricted"})
+		client, warnings := warningClient(t, c)
+		pod := plainPod("refused")
+		pod.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsNonRoot: ptrTo(true), RunAsUser: ptrTo(int64(1000)), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}}
+		pod.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{AllowPrivilegeEscalation: ptrTo(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}
+		_, err := client.CoreV1().Pods(refusedNS).Create(ctx, pod, metav1.CreateOptions{})
+		if err == nil || !strings.Contains(err.Error(), "violates PodSecurity") || !strings.Contains(err.Error(), inject.InitName) {
+			t.Fatalf("init mode's pod was not refused for %s: %v", inject.InitName, err)
+		}
+		if !warnings.has("enforces Pod Security baseline or restricted", "CNI mode (chart value cni.enabled=true") {
+			t.Errorf("no warning naming CNI mode with the refusal: %q", warnings.all())
+		}
+	})
+
+	t.Run("an agent restart leaves the configuration as the agent keeps it", func(t *testing.T) {
+		chained := readFile(t, conflist)
+		old := waitPodsReady(t, c, cniRelease, agentPods, 1)[0]
+		if err := c.Client.CoreV1().Pods(cniRelease).Delete(ctx, old.Name, metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 2*time.Minute, "a new agent ready", func() (bool, error) {
+			ps := waitPodsReady(t, c, cniRelease, agentPods, 1)
+			return ps[0].UID != old.UID, nil
+		})
+		if got := readFile(t, conflist); !bytes.Equal(got, chained) {
+			t.Errorf("after the restart:\n%s\nbefore:\n%s", got, chained)
+		}
+	})
+
+	t.Run("the uninstall gives the node's configuration back byte for byte", func(t *testing.T) {
+		uninstallCNIRelease(t, c)
+		if got := readFile(t, conflist); !bytes.Equal(got, pristine) {
+			t.Errorf("after the uninstall:\n%s\nbefore the install:\n%s", got, pristine)
+		}
+		for _, gone := range []string{filepath.Join(c.CNIBinDir(), cni.PluginType), filepath.Join(c.CNIConfDir(), agent.StateDirName)} {
+			if _, err := os.Stat(gone); !os.IsNotExist(err) {
+				t.Errorf("%s is left behind: %v", gone, err)
+			}
+		}
+	})
+}
+
+// installCNIRelease installs the chart's second release in CNI mode, its
+// agent waiting for the node's label, and removes it when the test ends.
+func installCNIRelease(t *testing.T, c *Cluster) {
+	t.Helper()
+	values := filepath.Join(t.TempDir(), "values.yaml")
+	v := map[string]any{
+		"replicaCount":        1,
+		"podDisruptionBudget": map[string]any{"enabled": false},
+		"webhook":             map[string]any{"namespaceLabel": cniLabel},
+		"cni": map[string]any{
+			"enabled": true, "binDir": c.CNIBinDir(), "confDir": c.CNIConfDir(),
+			"nodeSelector": map[string]string{agentLabel: "ready"},
+		},
+	}
+	b, _ := yaml.Marshal(v)
+	if err := os.WriteFile(values, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		uninstallCNIRelease(t, c)
+		_, _ = c.Kubectl(context.Background(), "label", "node", c.NodeName, agentLabel+"-")
+	})
+	if out, err := c.Helm(t.Context(), "upgrade", "--install", cniRelease, filepath.Join(need.RepoRoot(), "charts", "planeless"),
+		"--namespace", cniRelease, "--create-namespace", "--wait", "--timeout", "3m", "--values", values); err != nil {
+		t.Fatalf("installing the CNI-mode release: %v\n%s", err, out)
+	}
+}
+
+var uninstalled sync.Map
+
+// uninstallCNIRelease removes the release and waits until its agent is
+// gone (it gives the configuration back as it stops).
+func uninstallCNIRelease(t *testing.T, c *Cluster) {
+	t.Helper()
+	if _, done := uninstalled.LoadOrStore(c, true); done {
+		return
+	}
+	ctx := context.Background()
+	if out, err := c.Helm(ctx, "uninstall", cniRelease, "--namespace", cniRelease, "--wait", "--timeout", "2m"); err != nil {
+		t.Errorf("uninstalling the CNI-mode release: %v\n%s", err, out)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		list, err := c.Client.CoreV1().Pods(cniRelease).List(ctx, metav1.ListOptions{LabelSelector: agentPods})
+		if err == nil && len(list.Items) == 0 {
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Errorf("the agent's pod is still there 2m after the uninstall")
+}
+
+// labelledNamespace creates a namespace with labels for the test.
+func labelledNamespace(t *testing.T, c *Cluster, name string, labels map[string]string) {
+	t.Helper()
+	namespace(t, c, name, false)
+	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labels}})
+	if _, err := c.Client.CoreV1().Namespaces().Patch(t.Context(), name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// validateFailed returns the message of the pod's failed
+// planeless-validate, or "" when it has not failed.
+func validateFailed(p *corev1.Pod) string {
+	for _, s := range p.Status.InitContainerStatuses {
+		if s.Name != inject.ValidateName {
+			continue
+		}
+		for _, t := range []*corev1.ContainerStateTerminated{s.State.Terminated, s.LastTerminationState.Terminated} {
+			if t != nil && t.ExitCode != 0 {
+				return t.Message
+			}
+		}
+	}
+	return ""
+}
+
+func find(cs []corev1.Container, name string) *corev1.Container {
+	for i := range cs {
+		if cs[i].Name == name {
+			return &cs[i]
+		}
+	}
+	return nil
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// podPID returns a process of the pod (its sandbox's), found by the pod's
+// cgroup under the node's.
+func podPID(t *testing.T, c *Cluster, p *corev1.Pod) string {
+	t.Helper()
+	want := "pod" + string(p.UID)
+	for _, h := range cgroupHierarchies() {
+		var pid string
+		_ = filepath.WalkDir(filepath.Join("/sys/fs/cgroup", h, c.cgroup()), func(path string, d os.DirEntry, err error) error {
+			if err != nil || pid != "" || !d.IsDir() || !strings.Contains(path, want) {
+				return nil
+			}
+			b, _ := os.ReadFile(filepath.Join(path, "cgroup.procs"))
+			if f := strings.Fields(string(b)); len(f) > 0 {
+				pid = f[0]
+			}
+			return nil
+		})
+		if pid != "" {
+			return pid
+		}
+	}
+	t.Fatalf("no process of pod %s/%s in the node's cgroups", p.Namespace, p.Name)
+	return ""
+}
+
+var counters = regexp.MustCompile(`\[\d+:\d+\]`)
+
+// savedRules is the pod's nat table, IPv4 then IPv6, as iptables-save
+// prints it, without its timestamped comments and with counters zeroed.
+func savedRules(t *testing.T, c *Cluster, p *corev1.Pod) string {
+	t.Helper()
+	pid := podPID(t, c, p)
+	var b strings.Builder
+	for _, save := range []string{"iptables-nft-save", "ip6tables-nft-save"} {
+		out, err := exec.CommandContext(t.Context(), "nsenter", "--net=/proc/"+pid+"/ns/net", save, "-t", "nat").CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s in pod %s: %v\n%s", save, p.Name, err, out)
+		}
+		for line := range strings.Lines(string(out)) {
+			if !strings.HasPrefix(line, "#") {
+				b.WriteString(counters.ReplaceAllString(line, "[0:0]"))
+			}
+		}
+	}
+	return b.String()
+}
+
+// pluginCheck runs the plugin the agent installed, as the runtime would
+// for CHECK: its entry of the node's configuration list, the pod's network
+// namespace, from the node's network (where the API server's Service
+// address is routed).
+func pluginCheck(t *testing.T, c *Cluster, p *corev1.Pod) (string, error) {
+	t.Helper()
+	var list struct {
+		CNIVersion string            `json:"cniVersion"`
+		Name       string            `json:"name"`
+		Plugins    []json.RawMessage `json:"plugins"`
+	}
+	if err := json.Unmarshal(readFile(t, filepath.Join(c.CNIConfDir(), "10-planeless.conflist")), &list); err != nil {
+		t.Fatal(err)
+	}
+	var entry map[string]any
+	for _, raw := range list.Plugins {
+		var m map[string]any
+		if json.Unmarshal(raw, &m) == nil && m["type"] == cni.PluginType {
+			entry = m
+		}
+	}
+	if entry == nil {
+		t.Fatal("the node's configuration does not chain the plugin")
+	}
+	entry["cniVersion"], entry["name"] = list.CNIVersion, list.Name
+	entry["prevResult"] = map[string]any{"cniVersion": list.CNIVersion, "interfaces": []any{map[string]any{"name": "eth0"}},
+		"ips": []any{map[string]any{"address": p.Status.PodIP + "/24", "interface": 0}}}
+	stdin, _ := json.Marshal(entry)
+	cmd := exec.CommandContext(t.Context(), "nsenter", "--net=/run/netns/"+c.netns(), "--", filepath.Join(c.CNIBinDir(), cni.PluginType))
+	cmd.Stdin = bytes.NewReader(stdin)
+	cmd.Env = append(os.Environ(), "CNI_COMMAND=CHECK", "CNI_CONTAINERID=test-check", "CNI_IFNAME=eth0",
+		"CNI_NETNS=/proc/"+podPID(t, c, p)+"/ns/net", "CNI_PATH="+c.CNIBinDir(),
+		"CNI_ARGS=IgnoreUnknown=1;K8S_POD_NAMESPACE="+p.Namespace+";K8S_POD_NAME="+p.Name)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// cachedResult reports whether containerd still holds the CNI result of
+// the pod's sandbox (removed by a successful DEL).
+func cachedResult(t *testing.T, c *Cluster, ns, name string) bool {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(c.path("mnt", "cni"), "results", "*"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err == nil && bytes.Contains(b, []byte(`"K8S_POD_NAMESPACE","`+ns+`"`)) && bytes.Contains(b, []byte(`"K8S_POD_NAME","`+name+`"`)) {
+			return true
+		}
+	}
+	return false
+}
+
+// warningRecorder keeps the warnings the API server sent.
+type warningRecorder struct {
+	mu       sync.Mutex
+	warnings []string
+}
+
+func (r *warningRecorder) HandleWarningHeader(_ int, _ string, text string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.warnings = append(r.warnings, text)
+}
+
+func (r *warningRecorder) all() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.warnings...)
+}
+
+func (r *warningRecorder) has(parts ...string) bool {
+	for _, w := range r.all() {
+		ok := true
+		for _, p := range parts {
+			ok = ok && strings.Contains(w, p)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+func warningClient(t *testing.T, c *Cluster) (kubernetes.Interface, *warningRecorder) {
+	t.Helper()
+	rec := &warningRecorder{}
+	cfg := rest.CopyConfig(c.Config)
+	cfg.WarningHandler = rec
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return client, rec
+}
+
+func ptrTo[T any](v T) *T { return &v }
