@@ -54,4 +54,3 @@ func TestCNIModeIsAdmittedWherePodSecurityEnforcesRestricted(t *testing.T) {
 		})
 	}
 }
-
