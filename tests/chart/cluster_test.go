@@ -91,6 +91,7 @@ func TestEveryObjectPassesServerSideDryRun(t *testing.T) {
 		"non-default values":             nonDefault,
 		"files mode and url":             "tls: {mode: files}\nwebhook: {url: https://127.0.0.1:9443, caBundle: Zm9v}\n",
 		"required anti-affinity, no PDB": "antiAffinity: required\npodDisruptionBudget: {enabled: false}\n",
+		"CNI mode":                       cniValues,
 	}
 	for name, values := range tests {
 		t.Run(name, func(t *testing.T) {
