@@ -156,7 +156,9 @@ func TestErrorsNameThePod(t *testing.T) {
 		want string
 	}{
 		"the API server cannot be read": {
-			run:  func(*Plugin) error { return newFake(nil, errors.New("connection refused")).Add(args("shop", "web-1", chained)) },
+			run: func(*Plugin) error {
+				return newFake(nil, errors.New("connection refused")).Add(args("shop", "web-1", chained))
+			},
 			want: "reading pod shop/web-1 from the API server: connection refused"},
 		"the pod's arguments do not parse": {
 			run:  func(*Plugin) error { return newFake(bad, nil).Add(args("shop", "web-1", chained)) },

@@ -2,8 +2,10 @@ package agent
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -28,24 +30,43 @@ const (
 )
 
 // installBinary copies the running binary to the CNI bin folder as the
-// plugin, unless the same bytes are there already.
+// plugin, unless the same bytes are there already. Both are streamed: the
+// binary is larger than the agent's memory should be.
 func installBinary(binDir string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("finding this binary: %w", err)
 	}
-	want, err := os.ReadFile(self)
+	dst := filepath.Join(binDir, cni.PluginType)
+	want, err := fileHash(self)
 	if err != nil {
 		return fmt.Errorf("reading this binary: %w", err)
 	}
-	dst := filepath.Join(binDir, cni.PluginType)
-	if have, err := os.ReadFile(dst); err == nil && bytes.Equal(have, want) {
+	if have, err := fileHash(dst); err == nil && bytes.Equal(have, want) {
 		return nil
 	}
-	if err := writeAtomic(dst, want, 0o755); err != nil {
+	in, err := os.Open(self)
+	if err != nil {
+		return fmt.Errorf("reading this binary: %w", err)
+	}
+	defer in.Close()
+	if err := writeAtomicFrom(dst, in, 0o755); err != nil {
 		return fmt.Errorf("installing the plugin: %w", err)
 	}
 	return nil
+}
+
+func fileHash(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, err
+	}
+	return h.Sum(nil), nil
 }
 
 // writeKubeconfig writes the plugin's kubeconfig into dir: the API
