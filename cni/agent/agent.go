@@ -88,9 +88,7 @@ func Run(ctx context.Context, o Options) (err error) {
 	g.Go(func() error {
 		ticker := time.NewTicker(cmp.Or(o.Resync, DefaultResync))
 		defer ticker.Stop()
-		if err := k.ensure(); err != nil {
-			return err
-		}
+		k.ensureOrLog()
 		for {
 			select {
 			case <-ctx.Done():
@@ -103,9 +101,7 @@ func Run(ctx context.Context, o Options) (err error) {
 					o.Log.Error("refreshing the plugin's token", "error", err)
 				}
 			}
-			if err := k.ensure(); err != nil {
-				return err
-			}
+			k.ensureOrLog()
 		}
 	})
 	return g.Wait()
@@ -121,6 +117,21 @@ type keeper struct {
 	mu      sync.Mutex
 	at      time.Time
 	waiting bool
+	lastErr error
+}
+
+// ensureOrLog is ensure, its error logged when it differs from the last
+// one: a file the primary CNI is rewriting, or cannot be read, is tried
+// again at the next change or resync, and the agent is not ready until it
+// works.
+func (k *keeper) ensureOrLog() {
+	err := k.ensure()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if err != nil && (k.lastErr == nil || err.Error() != k.lastErr.Error()) {
+		k.opts.Log.Error("chaining the plugin", "error", err)
+	}
+	k.lastErr = err
 }
 
 // ensure chains the plugin when it is not.
