@@ -49,11 +49,12 @@ func (c *Conf) excluded(namespace string) bool {
 	return slices.Contains(c.ExcludeNamespaces, namespace)
 }
 
-// podArgs are the CNI_ARGS a Kubernetes runtime passes.
+// podArgs are the CNI_ARGS a Kubernetes runtime passes, under the names it
+// gives them.
 type podArgs struct {
 	types.CommonArgs
-	K8S_POD_NAMESPACE types.UnmarshallableString //nolint:revive // the runtime's names
-	K8S_POD_NAME      types.UnmarshallableString //nolint:revive
+	K8S_POD_NAMESPACE types.UnmarshallableString
+	K8S_POD_NAME      types.UnmarshallableString
 }
 
 // podOf returns the pod's namespace and name, empty when the runtime did
@@ -66,5 +67,3 @@ func podOf(cniArgs string) (namespace, name string, err error) {
 	}
 	return string(a.K8S_POD_NAMESPACE), string(a.K8S_POD_NAME), nil
 }
-
-func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }

@@ -2,6 +2,7 @@ package cni
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -95,7 +96,7 @@ func (p *Plugin) Check(args *skel.CmdArgs) error {
 // Status says the plugin can work: its kubeconfig is readable.
 func (p *Plugin) Status(args *skel.CmdArgs) error {
 	var conf Conf
-	if err := jsonUnmarshal(args.StdinData, &conf); err != nil {
+	if err := json.Unmarshal(args.StdinData, &conf); err != nil {
 		return fmt.Errorf("parsing the %s configuration: %w", PluginType, err)
 	}
 	if _, err := os.Stat(conf.Kubeconfig); err != nil {
