@@ -111,6 +111,13 @@ func (i *Injector) inject(ctx context.Context, pod *corev1.Pod) (Result, error) 
 		// containers already have a ready proxy behind the rules.
 		pod.Spec.InitContainers = slices.Insert(pod.Spec.InitContainers, 0, initC, sidecar)
 		status.InitContainers = []string{initC.Name, ProxyName}
+	} else if i.Defaults.CNI {
+		// The rules are there before any container: the check comes first,
+		// so that nothing runs before it.
+		pod.Spec.InitContainers = slices.Insert(pod.Spec.InitContainers, 0, initC)
+		pod.Spec.Containers = slices.Insert(pod.Spec.Containers, 0, sidecar)
+		status.InitContainers = []string{initC.Name}
+		status.Containers = []string{ProxyName}
 	} else {
 		// Without native sidecars nothing would serve the redirected
 		// traffic of the user's init containers: install the rules last.

@@ -129,15 +129,21 @@ func checkLeastPrivilege(t *testing.T, pod *corev1.Pod) {
 
 func TestPlacement(t *testing.T) {
 	tests := map[string]struct {
-		native   bool
-		wantInit []string
-		wantMain []string
+		native, cni bool
+		wantInit    []string
+		wantMain    []string
 	}{
 		"native sidecar runs the rules and the proxy before the user's init containers": {
 			native: true, wantInit: []string{InitName, ProxyName, "migrate"}, wantMain: []string{"app"},
 		},
 		"a regular sidecar comes first and the rules come after the user's init containers": {
 			native: false, wantInit: []string{"migrate", InitName}, wantMain: []string{ProxyName, "app"},
+		},
+		"in CNI mode the check comes before the proxy and the user's init containers": {
+			native: true, cni: true, wantInit: []string{ValidateName, ProxyName, "migrate"}, wantMain: []string{"app"},
+		},
+		"in CNI mode without native sidecars the check still comes first: the rules are there from the start": {
+			native: false, cni: true, wantInit: []string{ValidateName, "migrate"}, wantMain: []string{ProxyName, "app"},
 		},
 	}
 	for name, tc := range tests {
@@ -149,6 +155,7 @@ func TestPlacement(t *testing.T) {
 			pod.Name, pod.Namespace = "p", "ns"
 			i := New()
 			i.Defaults.NativeSidecar = tc.native
+			i.Defaults.CNI = tc.cni
 			if _, err := i.Inject(pod); err != nil {
 				t.Fatal(err)
 			}
