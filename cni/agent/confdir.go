@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 )
 
 // confExtensions are the files a CNI runtime reads in its conf folder
@@ -21,12 +22,15 @@ var confExtensions = []string{".conf", ".conflist", ".json"}
 // (the primary CNI has not written it).
 func primaryFile(dir, name string) (string, error) {
 	if name != "" {
-		if _, err := os.Stat(filepath.Join(dir, name)); errors.Is(err, fs.ErrNotExist) {
-			return "", nil
-		} else if err != nil {
-			return "", err
+		// A .conf the agent chained into is a .conflist now.
+		for _, n := range []string{name, strings.TrimSuffix(name, ".conf") + ".conflist"} {
+			if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+				return n, nil
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return "", err
+			}
 		}
-		return name, nil
+		return "", nil
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {

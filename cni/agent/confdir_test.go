@@ -136,6 +136,21 @@ func TestAFileChangedSinceLosesOnlyThePlugin(t *testing.T) {
 	}
 }
 
+// A file named in the configuration is found again once it is a .conflist.
+func TestANamedConfIsFoundAsItsConflist(t *testing.T) {
+	dir, orig := folder(t, map[string]string{"05-other.conflist": testdata(t, "bridge.conflist"), "10-flannel.conf": testdata(t, "flannel.conf")})
+	file, wrote, err := chain(dir, "10-flannel.conf", orig, testEntry)
+	if err != nil || !wrote || file != "10-flannel.conflist" {
+		t.Fatalf("chain: %q %v %v", file, wrote, err)
+	}
+	if again, wroteAgain, err := chain(dir, "10-flannel.conf", orig, testEntry); err != nil || wroteAgain || again != file {
+		t.Errorf("chaining again: %q wrote %v, %v", again, wroteAgain, err)
+	}
+	if got := contents(t, dir)["05-other.conflist"]; got != testdata(t, "bridge.conflist") {
+		t.Error("another file than the named one was changed")
+	}
+}
+
 // No configuration yet (the primary CNI has not started): nothing is
 // written, the agent waits.
 func TestNoConfigurationYetWritesNothing(t *testing.T) {
