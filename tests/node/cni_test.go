@@ -83,6 +83,16 @@ func TestCNIModeOnTheRealNode(t *testing.T) {
 	const ns = "cni-restricted"
 	labelledNamespace(t, c, ns, map[string]string{cniLabel: "enabled", restrictedNS: "restricted", restrictedNS + "-version": "latest"})
 
+	// The API server calls a new webhook once it has seen its
+	// configuration and the webhook has filled its caBundle.
+	waitFor(t, time.Minute, "the CNI-mode webhook injecting "+ns, func() (bool, error) {
+		pod := plainPod("probe")
+		pod.Spec.SecurityContext = &corev1.PodSecurityContext{RunAsNonRoot: ptrTo(true), RunAsUser: ptrTo(int64(1000)), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}}
+		pod.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{AllowPrivilegeEscalation: ptrTo(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}
+		p, err := c.Client.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}})
+		return err == nil && injected(p), err
+	})
+
 	t.Run("a pod created before the agent fails its check and does not serve", func(t *testing.T) {
 		apply(t, c, ns, restrictedApp("early"))
 		var p corev1.Pod
