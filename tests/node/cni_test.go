@@ -80,6 +80,12 @@ func TestCNIModeOnTheRealNode(t *testing.T) {
 	pristine := readFile(t, conflist)
 
 	installCNIRelease(t, c)
+	// Before the namespaces go (cleanups run after defers).
+	defer func() {
+		if t.Failed() {
+			cniDiagnostics(t, c, conflist)
+		}
+	}()
 	const ns = "cni-restricted"
 	labelledNamespace(t, c, ns, map[string]string{cniLabel: "enabled", restrictedNS: "restricted", restrictedNS + "-version": "latest"})
 
@@ -237,6 +243,51 @@ func TestCNIModeOnTheRealNode(t *testing.T) {
 			}
 		}
 	})
+}
+
+// cniDiagnostics logs what explains a failure: the agent's log, the
+// node's configuration and plugins, the CNI pods' rules and checks, and
+// what containerd said about CNI.
+func cniDiagnostics(t *testing.T, c *Cluster, conflist string) {
+	ctx := context.Background()
+	out, _ := c.Kubectl(ctx, "-n", cniRelease, "logs", "-l", agentPods, "--tail=50")
+	t.Logf("agent log:\n%s", out)
+	b, _ := os.ReadFile(conflist)
+	bins, _ := filepath.Glob(filepath.Join(c.CNIBinDir(), "*"))
+	t.Logf("%s:\n%s\nplugins: %v", conflist, b, bins)
+	for _, ns := range []string{"cni-restricted", "cni-rules-cni"} {
+		list, err := c.Client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			continue
+		}
+		for i := range list.Items {
+			p := &list.Items[i]
+			t.Logf("pod %s/%s: %s; check: %q", ns, p.Name, podSummary(p), validateFailed(p))
+			want := "pod" + string(p.UID)
+			for _, h := range cgroupHierarchies() {
+				_ = filepath.WalkDir(filepath.Join("/sys/fs/cgroup", h, c.cgroup()), func(path string, d os.DirEntry, err error) error {
+					if err != nil || !d.IsDir() || !strings.Contains(path, want) {
+						return nil
+					}
+					procs, _ := os.ReadFile(filepath.Join(path, "cgroup.procs"))
+					if f := strings.Fields(string(procs)); len(f) > 0 {
+						rules, _ := exec.Command("nsenter", "--net=/proc/"+f[0]+"/ns/net", "iptables-nft-save", "-t", "nat").CombinedOutput()
+						t.Logf("its nat table:\n%s", rules)
+						return filepath.SkipAll
+					}
+					return nil
+				})
+			}
+		}
+	}
+	log, _ := os.ReadFile(c.path("logs", "containerd.log"))
+	var cniLines []string
+	for line := range strings.Lines(string(log)) {
+		if strings.Contains(line, "cni") || strings.Contains(line, "CNI") || strings.Contains(line, "planeless-cni") {
+			cniLines = append(cniLines, line)
+		}
+	}
+	t.Logf("containerd about CNI (last 40):\n%s", strings.Join(cniLines[max(0, len(cniLines)-40):], ""))
 }
 
 // installCNIRelease installs the chart's second release in CNI mode, its
