@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/vishvananda/netlink"
+
 	"github.com/planeless/planeless/iptables"
 )
 
@@ -89,13 +91,30 @@ func validateOutbound(ctx context.Context, c iptables.Config, out io.Writer) err
 	if len(to) == 0 {
 		return errors.New("every address the check dials is excluded from capture")
 	}
+	checked := 0
 	for _, dst := range to {
+		if !routed(dst.Addr()) {
+			// The kernel refuses the connection before the rules see it:
+			// nothing of this family leaves the pod, redirected or not.
+			fmt.Fprintf(out, "no route to %s: nothing of its family to redirect\n", dst.Addr())
+			continue
+		}
+		checked++
 		if err := reaches(ctx, c.OutboundProxyPort, dst); err != nil {
 			return fmt.Errorf(notRedirected, fmt.Sprintf("a connection to %s did not reach the outbound port %d: %v", dst, c.OutboundProxyPort, err))
 		}
 		fmt.Fprintf(out, "outbound redirection in place: a connection to %s reached port %d\n", dst, c.OutboundProxyPort)
 	}
+	if checked == 0 {
+		return fmt.Errorf("the pod has no route to any of %v: no outbound connection to check", to)
+	}
 	return nil
+}
+
+// routed reports whether the pod's routing table has a route to a.
+func routed(a netip.Addr) bool {
+	_, err := netlink.RouteGet(a.AsSlice())
+	return err == nil
 }
 
 func validateInbound(ctx context.Context, c iptables.Config, out io.Writer) error {

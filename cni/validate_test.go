@@ -13,7 +13,8 @@ import (
 )
 
 // netnsPod is a network namespace with an address and a default route, as
-// a pod has, whose gateway answers nothing.
+// a pod has, whose gateway answers nothing, and an IPv6 address without
+// one.
 func netnsPod(t *testing.T) string {
 	t.Helper()
 	name := fmt.Sprintf("pln-validate-%d", os.Getpid())
@@ -23,6 +24,9 @@ func netnsPod(t *testing.T) string {
 		{"ip", "-n", name, "link", "set", "lo", "up"},
 		{"ip", "link", "add", host, "type", "veth", "peer", "name", peer, "netns", name},
 		{"ip", "-n", name, "addr", "add", "10.233.0.2/24", "dev", peer},
+		// An IPv6 address without a default route, as pods of an IPv4
+		// cluster may have: no IPv6 traffic leaves, nothing to check.
+		{"ip", "-n", name, "addr", "add", "fd00:233::2/64", "dev", peer, "nodad"},
 		{"ip", "-n", name, "link", "set", peer, "up"},
 		{"ip", "-n", name, "route", "add", "default", "via", "10.233.0.1"},
 		{"ip", "link", "set", host, "up"},
@@ -65,6 +69,7 @@ func TestValidateFailsUntilTheRulesAreThere(t *testing.T) {
 	}{
 		"outbound, as nobody":          {uid: 65534, flags: flags, want: "outbound redirection in place: a connection to 192.0.2.1:20001 reached port 15001"},
 		"inbound, as the proxy's user": {uid: 1337, flags: append(flags, "--egress=false"), want: "inbound redirection in place: a connection to 10.233.0.2:8080 reached port 15006"},
+		"IPv6 too, which has no route": {uid: 65534, flags: []string{"--inbound-ports=8080"}, want: "no route to 2001:db8::1: nothing of its family to redirect"},
 	}
 	for name, c := range checks {
 		t.Run("without rules: "+name, func(t *testing.T) {

@@ -263,20 +263,9 @@ func cniDiagnostics(t *testing.T, c *Cluster, conflist string) {
 		for i := range list.Items {
 			p := &list.Items[i]
 			t.Logf("pod %s/%s: %s; check: %q", ns, p.Name, podSummary(p), validateFailed(p))
-			want := "pod" + string(p.UID)
-			for _, h := range cgroupHierarchies() {
-				_ = filepath.WalkDir(filepath.Join("/sys/fs/cgroup", h, c.cgroup()), func(path string, d os.DirEntry, err error) error {
-					if err != nil || !d.IsDir() || !strings.Contains(path, want) {
-						return nil
-					}
-					procs, _ := os.ReadFile(filepath.Join(path, "cgroup.procs"))
-					if f := strings.Fields(string(procs)); len(f) > 0 {
-						rules, _ := exec.Command("nsenter", "--net=/proc/"+f[0]+"/ns/net", "iptables-nft-save", "-t", "nat").CombinedOutput()
-						t.Logf("its nat table:\n%s", rules)
-						return filepath.SkipAll
-					}
-					return nil
-				})
+			if pid := findPodPID(c, p); pid != "" {
+				rules, _ := exec.Command("nsenter", "--net=/proc/"+pid+"/ns/net", "iptables-nft-save", "-t", "nat").CombinedOutput()
+				t.Logf("its nat table:\n%s", rules)
 			}
 		}
 	}
@@ -390,6 +379,14 @@ func readFile(t *testing.T, path string) []byte {
 // cgroup under the node's.
 func podPID(t *testing.T, c *Cluster, p *corev1.Pod) string {
 	t.Helper()
+	pid := findPodPID(c, p)
+	if pid == "" {
+		t.Fatalf("no process of pod %s/%s in the node's cgroups", p.Namespace, p.Name)
+	}
+	return pid
+}
+
+func findPodPID(c *Cluster, p *corev1.Pod) string {
 	want := "pod" + string(p.UID)
 	for _, h := range cgroupHierarchies() {
 		var pid string
@@ -400,6 +397,7 @@ func podPID(t *testing.T, c *Cluster, p *corev1.Pod) string {
 			b, _ := os.ReadFile(filepath.Join(path, "cgroup.procs"))
 			if f := strings.Fields(string(b)); len(f) > 0 {
 				pid = f[0]
+				return filepath.SkipAll
 			}
 			return nil
 		})
@@ -407,7 +405,6 @@ func podPID(t *testing.T, c *Cluster, p *corev1.Pod) string {
 			return pid
 		}
 	}
-	t.Fatalf("no process of pod %s/%s in the node's cgroups", p.Namespace, p.Name)
 	return ""
 }
 
