@@ -141,14 +141,27 @@ func TestCNIModeOnTheRealNode(t *testing.T) {
 		}
 	})
 
-	// The same pod in both modes: the plugin's rules and planeless-init's.
-	initNS, cniNS := "cni-rules-init", "cni-rules-cni"
+	// The same pod in both modes: the plugin's rules and planeless-init's;
+	// and once more, not injected, through the same chain.
+	initNS, cniNS, plainNS := "cni-rules-init", "cni-rules-cni", "cni-rules-plain"
 	namespace(t, c, initNS, true)
+	namespace(t, c, plainNS, false)
 	labelledNamespace(t, c, cniNS, map[string]string{cniLabel: "enabled"})
-	apply(t, c, initNS, restrictedApp("rules"))
-	apply(t, c, cniNS, restrictedApp("rules"))
+	for _, ns := range []string{initNS, cniNS, plainNS} {
+		apply(t, c, ns, restrictedApp("rules"))
+	}
 	initPod := waitPodsReady(t, c, initNS, "app=rules", 1)[0]
 	cniPod := waitPodsReady(t, c, cniNS, "app=rules", 1)[0]
+	uninjected := waitPodsReady(t, c, plainNS, "app=rules", 1)[0]
+
+	t.Run("a pod planeless did not inject goes through the plugin untouched", func(t *testing.T) {
+		if injected(&uninjected) {
+			t.Fatal("the pod of an unlabelled namespace is injected")
+		}
+		if rules := savedRules(t, c, &uninjected); strings.Contains(rules, "PLANELESS") {
+			t.Errorf("the plugin installed rules in a pod it should pass through:\n%s", rules)
+		}
+	})
 
 	t.Run("the plugin installs exactly the init container's rules", func(t *testing.T) {
 		fromInit, fromPlugin := savedRules(t, c, &initPod), savedRules(t, c, &cniPod)
