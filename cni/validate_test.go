@@ -90,6 +90,12 @@ func TestValidateFailsUntilTheRulesAreThere(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a pod excluding every address the check dials passes, saying so", func(t *testing.T) {
+		out, err := runAs(t.Context(), bin, netns, 65534, "validate", "--ipv6=false", "--exclude-outbound-cidrs=0.0.0.0/0")
+		if err != nil || !strings.Contains(out, "no address the check dials is captured") {
+			t.Errorf("validate: %v\n%s", err, out)
+		}
+	})
 	t.Run("egress checked as the proxy's user is refused", func(t *testing.T) {
 		out, err := runAs(t.Context(), bin, netns, 1337, append([]string{"validate"}, flags...)...)
 		if err == nil || !strings.Contains(out, "needs a user and group other than the proxy's") {
