@@ -4,7 +4,8 @@
 // envoy.config.bootstrap.v3.Bootstrap made only of go-control-plane
 // messages: an admin interface on loopback, a stats listener that serves
 // exactly /stats/prometheus and /ready, an inbound listener with one filter
-// chain per intercepted port, and (with egress on) an outbound listener that
+// chain per protocol, shared by every intercepted port (its size does not
+// grow with the ports), and (with egress on) an outbound listener that
 // proxies HTTP through Envoy's dynamic forward proxy and passes every other
 // protocol through to its original destination. Render returns the same
 // bootstrap as deterministic YAML, the form Envoy reads with -c.

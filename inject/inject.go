@@ -78,11 +78,11 @@ func (i *Injector) inject(ctx context.Context, pod *corev1.Pod) (Result, error) 
 	if err != nil {
 		return Result{Warnings: warnings}, err
 	}
-	// Every bound is checked before the bootstrap is rendered, the size
-	// from the Spec; then the rendered size, exactly.
+	// A pod whose annotations leave no room is refused before rendering;
+	// then the rendered size is checked, exactly.
 	budget := bootstrapBudget(pod)
-	if est := estimateBootstrap(s); est > budget {
-		return Result{Warnings: warnings}, tooLarge(s, est, budget, true)
+	if budget <= 0 {
+		return Result{Warnings: warnings}, tooLarge(0, budget)
 	}
 	if err := ctx.Err(); err != nil {
 		return Result{Warnings: warnings}, err
@@ -92,7 +92,7 @@ func (i *Injector) inject(ctx context.Context, pod *corev1.Pod) (Result, error) 
 		return Result{Warnings: warnings}, fmt.Errorf("rendering the bootstrap: %w", err)
 	}
 	if len(config) > budget {
-		return Result{Warnings: warnings}, tooLarge(s, len(config), budget, false)
+		return Result{Warnings: warnings}, tooLarge(len(config), budget)
 	}
 
 	initC := i.initContainer(s)
