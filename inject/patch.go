@@ -8,9 +8,7 @@ import (
 
 	applypatch "github.com/evanphx/json-patch/v5"
 	"gomodules.xyz/jsonpatch/v2"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8sjson "sigs.k8s.io/json"
 
 	"github.com/planeless/planeless/proxy"
 )
@@ -64,23 +62,21 @@ func (i *Injector) Patch(ctx context.Context, raw []byte, namespace string) ([]j
 		return nil, Result{}, &proxy.PodError{Reason: fmt.Sprintf(
 			"the pod is %d KiB of JSON, more than the %d KiB planeless injects", len(raw)>>10, MaxPodBytes>>10)}
 	}
-	// Case-sensitive, as the API server decodes: a member the API server
-	// would not take for metadata or spec is not taken for it here.
-	var pod corev1.Pod
-	if err := k8sjson.UnmarshalCaseSensitivePreserveInts(raw, &pod); err != nil {
+	pod, err := decodePod(raw)
+	if err != nil {
 		return nil, Result{}, fmt.Errorf("decoding pod: %w", err)
 	}
-	if reason := SkipReason(&pod); reason != "" {
+	if reason := SkipReason(pod); reason != "" {
 		return nil, Result{Skipped: reason}, nil
 	}
 	top, err := members(raw)
 	if err != nil {
 		return nil, Result{}, fmt.Errorf("decoding pod: %w", err)
 	}
-	b := snapshot(&pod, isObject(top["metadata"]), isObject(top["spec"]))
+	b := snapshot(pod, isObject(top["metadata"]), isObject(top["spec"]))
 	own := pod.Namespace
 	pod.Namespace = cmp.Or(own, namespace, DefaultNamespace)
-	res, st, err := i.inject(ctx, &pod)
+	res, st, err := i.inject(ctx, pod)
 	if err != nil || res.Skipped != "" {
 		return nil, res, err
 	}
@@ -88,5 +84,5 @@ func (i *Injector) Patch(ctx context.Context, raw []byte, namespace string) ([]j
 	if err := ctx.Err(); err != nil {
 		return nil, res, err
 	}
-	return ops(b, &pod, st), res, nil
+	return ops(b, pod, st), res, nil
 }
