@@ -51,7 +51,7 @@ func Markdown(r *Report) string {
 
 	p("## Targets")
 	p("")
-	p("| area | target (issue 6) | measured | |")
+	p("| area | target (issue 14) | measured | |")
 	p("| --- | --- | --- | --- |")
 	for _, t := range r.Targets {
 		mark := "met"
