@@ -18,8 +18,8 @@ import (
 const DefaultNamespace = metav1.NamespaceDefault
 
 // MaxPodBytes bounds the pod the injector reads, as JSON: what a review
-// costs grows with the pod (decoding it), and
-// this bound keeps the worst review under 20 MB allocated (make bench,
+// costs grows with the pod (reading it once), and this bound keeps the
+// worst review under 20 MB allocated (make bench,
 // TestWorstCaseReviewIsBounded). Pods are a few KiB; 384 KiB is a pod with
 // some 4,000 environment variables.
 const MaxPodBytes = 384 << 10
