@@ -15,8 +15,9 @@ import (
 	"github.com/planeless/planeless/tests/pods"
 )
 
-// maxReviewBytes is what one review may allocate, whatever the pod says.
-const maxReviewBytes = 20 << 20
+// maxReviewBytes is what injecting one pod may allocate, whatever the pod
+// says (it was 20 MiB while the patch was a diff of the whole pod).
+const maxReviewBytes = 2 << 20
 
 // worstCase is the most expensive pod the injector accepts: as large as
 // MaxPodBytes allows, with as many intercepted ports, logged headers and

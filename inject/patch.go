@@ -19,8 +19,8 @@ const DefaultNamespace = metav1.NamespaceDefault
 
 // MaxPodBytes bounds the pod the injector reads, as JSON: what a review
 // costs grows with the pod (reading it once), and this bound keeps the
-// worst review under 20 MB allocated (make bench,
-// TestWorstCaseReviewIsBounded). Pods are a few KiB; 384 KiB is a pod with
+// worst injection under 2 MiB allocated (TestWorstCaseReviewIsBounded; the
+// webhook's review around it, under 20 MB). Pods are a few KiB; 384 KiB is a pod with
 // some 4,000 environment variables.
 const MaxPodBytes = 384 << 10
 
