@@ -4,11 +4,11 @@
 // Config is everything the rules depend on; FromSpec derives it from a
 // proxy.Spec, and Args/BindFlags carry it to the init container as the flags
 // of `planeless init` and back. Plan is pure: it turns a Config into the
-// rules, as data, in the order they are installed. Install writes them with
-// one iptables-save and one iptables-restore --noflush per family (Restore;
-// RestoreInput is that transaction as text), so running it again changes
-// nothing and nobody else's rules are touched; Uninstall removes them again.
-// Both pick the nft or legacy variant of the machine's iptables.
+// rules, as data, in the order they are installed. Install puts them in
+// place in one transaction per family (Restore: one iptables-save, one
+// iptables-restore --noflush, whose input RestoreInput computes purely), so
+// that running it again changes nothing; Uninstall removes them. Both pick
+// the nft or legacy variant the node uses.
 //
 // The rules live in the nat table in four chains of their own
 // (PLANELESS_INBOUND, PLANELESS_IN_REDIRECT, PLANELESS_OUTPUT,
