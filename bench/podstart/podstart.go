@@ -21,6 +21,10 @@ type Sample struct {
 	ScheduledMS   float64 `json:"scheduled_ms"`
 	InitializedMS float64 `json:"initialized_ms"`
 	ReadyMS       float64 `json:"ready_ms"`
+	// KubeletStartedS is when the kubelet says each container started,
+	// in seconds after the pod's creationTimestamp: both have 1 s
+	// resolution, enough to see where whole seconds go.
+	KubeletStartedS map[string]float64 `json:"kubelet_started_s,omitempty"`
 }
 
 // Summary is one kind of pod (injected or not) over its samples.
@@ -32,6 +36,9 @@ type Summary struct {
 	CreateMedianMS      float64 `json:"create_median_ms"`
 	ScheduledMedianMS   float64 `json:"scheduled_median_ms"`
 	InitializedMedianMS float64 `json:"initialized_median_ms"`
+	// KubeletStartedMedianS is the median of each container's
+	// KubeletStartedS.
+	KubeletStartedMedianS map[string]float64 `json:"kubelet_started_median_s,omitempty"`
 }
 
 // Result is what TestBenchStartup writes to $BENCH_STARTUP.
@@ -75,14 +82,29 @@ func summary(ss []Sample) Summary {
 		return v
 	}
 	ready := field(func(s Sample) float64 { return s.ReadyMS })
+	started := map[string][]float64{}
+	for _, s := range ss {
+		for name, at := range s.KubeletStartedS {
+			started[name] = append(started[name], at)
+		}
+	}
+	var startedMedian map[string]float64
+	if len(started) > 0 {
+		startedMedian = map[string]float64{}
+	}
+	for name, v := range started {
+		slices.Sort(v)
+		startedMedian[name] = quantile(v, 0.5)
+	}
 	return Summary{
-		Pods:                len(ss),
-		MedianMS:            quantile(ready, 0.5),
-		P90MS:               quantile(ready, 0.9),
-		MaxMS:               quantile(ready, 1),
-		CreateMedianMS:      quantile(field(func(s Sample) float64 { return s.CreateMS }), 0.5),
-		ScheduledMedianMS:   quantile(field(func(s Sample) float64 { return s.ScheduledMS }), 0.5),
-		InitializedMedianMS: quantile(field(func(s Sample) float64 { return s.InitializedMS }), 0.5),
+		Pods:                  len(ss),
+		MedianMS:              quantile(ready, 0.5),
+		P90MS:                 quantile(ready, 0.9),
+		MaxMS:                 quantile(ready, 1),
+		CreateMedianMS:        quantile(field(func(s Sample) float64 { return s.CreateMS }), 0.5),
+		ScheduledMedianMS:     quantile(field(func(s Sample) float64 { return s.ScheduledMS }), 0.5),
+		InitializedMedianMS:   quantile(field(func(s Sample) float64 { return s.InitializedMS }), 0.5),
+		KubeletStartedMedianS: startedMedian,
 	}
 }
 

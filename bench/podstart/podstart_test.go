@@ -6,7 +6,8 @@ func TestSummarizeSplitsTheKindsAndSubtractsTheMedians(t *testing.T) {
 	var samples []Sample
 	for i, ms := range []float64{1000, 1200, 1100, 1400, 1300} {
 		samples = append(samples,
-			Sample{Injected: true, ReadyMS: ms + 500, CreateMS: 10, ScheduledMS: 20, InitializedMS: 900},
+			Sample{Injected: true, ReadyMS: ms + 500, CreateMS: 10, ScheduledMS: 20, InitializedMS: 900,
+				KubeletStartedS: map[string]float64{"planeless-proxy": 0, "app": float64(1 + i%2)}},
 			Sample{Injected: false, ReadyMS: ms, CreateMS: float64(i), ScheduledMS: 20, InitializedMS: 30})
 	}
 	r := Summarize(samples, 1)
@@ -24,6 +25,10 @@ func TestSummarizeSplitsTheKindsAndSubtractsTheMedians(t *testing.T) {
 		{"injected median", r.Injected.MedianMS, 1700},
 		{"injected initialized median", r.Injected.InitializedMedianMS, 900},
 		{"added", r.AddedMS, 500},
+		{"injected app's kubelet start median", r.Injected.KubeletStartedMedianS["app"], 1},
+	}
+	if r.Uninjected.KubeletStartedMedianS != nil {
+		t.Errorf("uninjected kubelet starts %v, want none (no sample has any)", r.Uninjected.KubeletStartedMedianS)
 	}
 	for _, c := range checks {
 		if c.got != c.want {

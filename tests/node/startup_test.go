@@ -94,7 +94,27 @@ func measureStart(t *testing.T, c *Cluster, ns, name string, injected bool) (pod
 			}
 		}
 	}
+	s.KubeletStartedS = kubeletStarts(last)
 	return s, last
+}
+
+// kubeletStarts is when the kubelet says each container of p started, in
+// seconds after p was created.
+func kubeletStarts(p *corev1.Pod) map[string]float64 {
+	starts := map[string]float64{}
+	for _, cs := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
+		var at metav1.Time
+		switch {
+		case cs.State.Running != nil:
+			at = cs.State.Running.StartedAt
+		case cs.State.Terminated != nil:
+			at = cs.State.Terminated.StartedAt
+		default:
+			continue
+		}
+		starts[cs.Name] = at.Sub(p.CreationTimestamp.Time).Seconds()
+	}
+	return starts
 }
 
 // deletePod deletes the pod at once and waits until the API server no
@@ -187,6 +207,11 @@ func TestStartupBenchComparesAnInjectedPodWithAnUninjectedOne(t *testing.T) {
 		}
 		if len(p.Spec.Containers) != 1 || p.Spec.Containers[0].Name != "app" || p.Spec.Containers[0].Image != TestappImage {
 			t.Errorf("pod %s: containers %+v, want the app alone", name, p.Spec.Containers)
+		}
+		for _, ctr := range append(append([]corev1.Container{}, p.Spec.InitContainers...), p.Spec.Containers...) {
+			if _, ok := s.KubeletStartedS[ctr.Name]; !ok {
+				t.Errorf("pod %s: no kubelet start time for container %s: %v", name, ctr.Name, s.KubeletStartedS)
+			}
 		}
 		if s.CreateMS <= 0 || s.ScheduledMS < s.CreateMS || s.InitializedMS < s.ScheduledMS || s.ReadyMS < s.InitializedMS {
 			t.Errorf("pod %s: the steps are not in order: %+v", name, s)
