@@ -72,6 +72,9 @@ func Markdown(r *Report) string {
 		startupSection(p, r.DataPlane.Startup)
 	}
 	scaleSection(p, r)
+	if r.PodStartup != nil {
+		podStartupSection(p, r.PodStartup)
+	}
 	if f := Findings(r); len(f) > 0 {
 		p("## What limits the numbers")
 		p("")

@@ -7,6 +7,7 @@ import (
 	"github.com/planeless/planeless/bench/admission"
 	"github.com/planeless/planeless/bench/dataplane"
 	"github.com/planeless/planeless/bench/load"
+	"github.com/planeless/planeless/bench/podstart"
 	_ "github.com/planeless/planeless/tests/golden"
 )
 
@@ -41,6 +42,9 @@ func sample() *Report {
 			},
 			Startup: dataplane.Startup{InitMS: 50, PlanelessReadyMS: 2000},
 		},
+		PodStartup: &podstart.Result{Pods: 5, AddedMS: 2600,
+			Injected:   podstart.Summary{Pods: 5, MedianMS: 3300, KubeletStartedMedianS: map[string]float64{"planeless-init": 0, "planeless-proxy": 1, "app": 3}},
+			Uninjected: podstart.Summary{Pods: 5, MedianMS: 700, KubeletStartedMedianS: map[string]float64{"app": 0}}},
 	}
 	r.Ratios = Ratios(r.DataPlane)
 	return r
@@ -61,6 +65,7 @@ func TestTargetsAreMarkedFromTheMeasuredNumbers(t *testing.T) {
 		"sidecar memory idle: private (anonymous) ≤ 10 MiB, PSS reported (worst sidecar)":                   true,
 		"stats per idle pod: at most half the 2244 series (319 KB a scrape) before the inclusion list":      true,
 		"rules installed in < 30 ms (one iptables-restore per family)":                                      false,
+		"pod start-up on a real node: under 1 s added from create to Ready (injected − uninjected medians)": false,
 	}
 	if len(r.Targets) != len(want) {
 		t.Errorf("%d targets, want %d", len(r.Targets), len(want))
@@ -94,9 +99,35 @@ func TestMarkdownShowsEveryPathAndTarget(t *testing.T) {
 	r := sample()
 	Evaluate(r)
 	md := Markdown(r)
-	for _, s := range []string{"| direct |", "| planeless |", "| envoy-quickly |", "planeless / envoy-quickly", "**missed**", "## 4. Scale"} {
+	for _, s := range []string{"| direct |", "| planeless |", "| envoy-quickly |", "planeless / envoy-quickly", "**missed**", "## 4. Scale",
+		"## 5. Pod start-up on a real node", "**2600 ms**", "injected planeless-init +0.0 s, planeless-proxy +1.0 s, app +3.0 s; uninjected app +0.0 s"} {
 		if !strings.Contains(md, s) {
 			t.Errorf("report.md lacks %q", s)
 		}
+	}
+}
+
+func TestPodStartupIsMetUnderOneSecondAddedAndAbsentWhenNotMeasured(t *testing.T) {
+	const target = "pod start-up on a real node: under 1 s added from create to Ready (injected − uninjected medians)"
+	find := func(r *Report) *Target {
+		Evaluate(r)
+		for i := range r.Targets {
+			if r.Targets[i].Target == target {
+				return &r.Targets[i]
+			}
+		}
+		return nil
+	}
+	r := sample()
+	r.PodStartup.AddedMS = 900
+	if got := find(r); got == nil || !got.Met {
+		t.Errorf("900 ms added: %+v, want the target met", got)
+	}
+	r.PodStartup = nil
+	if got := find(r); got != nil {
+		t.Errorf("not measured: %+v, want no target", got)
+	}
+	if md := Markdown(r); strings.Contains(md, "Pod start-up on a real node") {
+		t.Error("report.md has a pod start-up section without its numbers")
 	}
 }

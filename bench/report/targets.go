@@ -10,8 +10,8 @@ const mib = 1 << 20
 
 // Evaluate fills r.Targets from issue 14's goals (see the README's "What it
 // costs"): admission an order of magnitude ahead of Istio's injector, a
-// bootstrap flat in the ports, rules in one restore per family, and a
-// lighter sidecar.
+// bootstrap flat in the ports, rules in one restore per family, a
+// lighter sidecar, and under 1 s added to a pod's start on a real node.
 func Evaluate(r *Report) {
 	var t []Target
 	add := func(area, target, measured string, met bool) {
@@ -66,6 +66,11 @@ func Evaluate(r *Report) {
 		}
 		s := dp.Startup
 		add("start-up", "rules installed in < 30 ms (one iptables-restore per family)", fmt.Sprintf("%.0f ms (process start included)", s.InitMS), s.InitMS < 30)
+	}
+	if ps := r.PodStartup; ps != nil && ps.Pods > 0 {
+		add("start-up", "pod start-up on a real node: under 1 s added from create to Ready (injected − uninjected medians)",
+			fmt.Sprintf("%+.2f s (injected %.2f s, uninjected %.2f s; medians of %d pods each)",
+				ps.AddedMS/1e3, ps.Injected.MedianMS/1e3, ps.Uninjected.MedianMS/1e3, ps.Pods), ps.AddedMS < 1000)
 	}
 	r.Targets = t
 }
