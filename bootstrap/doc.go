@@ -4,17 +4,20 @@
 // envoy.config.bootstrap.v3.Bootstrap made only of go-control-plane
 // messages: an admin interface on loopback, a stats listener that serves
 // exactly /stats/prometheus and /ready, an inbound listener with one filter
-// chain per intercepted port, and (with egress on) an outbound listener that
+// chain per protocol, shared by every intercepted port (its size does not
+// grow with the ports), and (with egress on) an outbound listener that
 // proxies HTTP through Envoy's dynamic forward proxy and passes every other
-// protocol through to its original destination. Render returns the same
-// bootstrap as deterministic YAML, the form Envoy reads with -c.
+// protocol through to its original destination. Render returns it as
+// compact, deterministic JSON, the form the pod's annotation carries
+// (RenderYAML as YAML, for people); a Cache renders each Spec once.
 //
 // Every HTTP connection manager also carries what users come for: the
 // access log line (AccessLogFields, accesslog.go), the request metrics per
 // destination and outcome (requestmetrics.go), gRPC status counting
 // (grpcstats.go) and, when the pod asks, tracing to a Zipkin or OTLP
 // collector (tracing.go). Stats tags (stats.go) stamp every metric with the
-// pod's namespace, app and version.
+// pod's namespace, app and version, and a stats inclusion list
+// (statsmatcher.go) keeps only the metrics planeless documents.
 //
 // Every typed config is validated with its generated ValidateAll before it
 // is packed into an Any, because validation does not descend into Any; the

@@ -1,13 +1,10 @@
 package bootstrap
 
 import (
-	"fmt"
-
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/planeless/planeless/iptables"
 	"github.com/planeless/planeless/proxy"
@@ -15,39 +12,57 @@ import (
 
 const inboundListenerName = "inbound"
 
-// inboundClusterName names the local cluster for one port and upstream
-// protocol: inbound|8080|grpc, inbound|8080|http, inbound|8080|tcp.
-func inboundClusterName(port uint16, kind string) string {
-	return fmt.Sprintf("inbound|%d|%s", port, kind)
-}
+// The inbound side is the same whatever the number of ports: one filter
+// chain per way of treating a connection, shared by every port treated
+// that way, and one local cluster per upstream protocol, shared too. The
+// clusters are original-destination clusters: each connection goes to the
+// port the caller dialled, so nothing in them names a port. Only the
+// listener's filter chain matcher (inboundmatch.go) lists the ports, a few
+// dozen bytes each.
+const (
+	// inboundGRPC, inboundHTTP and inboundTCP name the chains, and the
+	// clusters of the same upstream protocol: inbound|grpc (HTTP/2),
+	// inbound|http (HTTP/1.1) and inbound|tcp (bytes passed through).
+	inboundGRPC = "inbound|grpc"
+	inboundHTTP = "inbound|http"
+	inboundTCP  = "inbound|tcp"
+)
 
 // inboundListener receives the connections iptables redirects from the
-// application's ports. The original destination port picks the chain; a
-// connection to a port without a chain is closed. It returns nil when the
-// pod has no intercepted ports.
+// application's ports. The original destination port, and for auto ports
+// what the HTTP inspector saw, picks the chain; a connection to a port
+// without one (the listener's own port, dialled directly) is closed. It
+// returns nil when the pod has no intercepted ports.
 func (p *packer) inboundListener(s *proxy.Spec) *listenerv3.Listener {
 	if len(s.Inbound) == 0 {
 		return nil
 	}
 	l := &listenerv3.Listener{
-		Name:             inboundListenerName,
-		TrafficDirection: corev3.TrafficDirection_INBOUND,
-		ListenerFilters:  []*listenerv3.ListenerFilter{p.originalDst()},
+		Name:               inboundListenerName,
+		TrafficDirection:   corev3.TrafficDirection_INBOUND,
+		ListenerFilters:    []*listenerv3.ListenerFilter{p.originalDst()},
+		FilterChainMatcher: p.inboundMatcher(s.Inbound, s.Proxy.Ports.Inbound),
 	}
 	bind(l, s.IPv6, anyV4, anyV6, s.Proxy.Ports.Inbound)
 
-	var sniffed []uint16
-	for _, port := range s.Inbound {
-		if port.Protocol == proxy.ProtocolAuto {
-			sniffed = append(sniffed, port.Number)
-		}
-		l.FilterChains = append(l.FilterChains, p.inboundChains(s, port)...)
+	uses := inboundChains(s.Inbound)
+	if uses[inboundGRPC] {
+		l.FilterChains = append(l.FilterChains, p.inboundChain(inboundGRPC,
+			p.httpConnectionManager(s, inbound, statPrefixOf(inboundGRPC), anyHost(statPrefixOf(inboundGRPC), grpcOnlyRoute(inboundGRPC, routeTimeout(s))))))
 	}
-	if len(sniffed) > 0 {
-		var disabled *listenerv3.ListenerFilterChainMatchPredicate
-		if len(sniffed) < len(s.Inbound) {
-			disabled = notInPorts(sniffed)
-		}
+	if uses[inboundHTTP] {
+		l.FilterChains = append(l.FilterChains, p.inboundChain(inboundHTTP,
+			p.httpConnectionManager(s, inbound, statPrefixOf(inboundHTTP), anyHost(statPrefixOf(inboundHTTP),
+				grpcRoute(inboundGRPC, routeTimeout(s)), restRoute(inboundHTTP, routeTimeout(s))))))
+	}
+	if uses[inboundTCP] {
+		l.FilterChains = append(l.FilterChains, p.inboundChain(inboundTCP, p.tcpProxy(statPrefixOf(inboundTCP), inboundTCP)))
+	}
+
+	if disabled, sniffs := inspected(s.Inbound, s.Proxy.Ports.Inbound); sniffs {
+		// Only auto ports are sniffed: declared ports (possibly
+		// server-first) never wait, and an application protocol on a
+		// connection means an auto port (inboundmatch.go relies on it).
 		l.ListenerFilters = append(l.ListenerFilters, p.httpInspector(disabled))
 		l.ListenerFiltersTimeout = durationpb.New(sniffTimeout)
 		l.ContinueOnListenerFiltersTimeout = true
@@ -55,79 +70,72 @@ func (p *packer) inboundListener(s *proxy.Spec) *listenerv3.Listener {
 	return l
 }
 
-// inboundChains returns the filter chains for one intercepted port.
-func (p *packer) inboundChains(s *proxy.Spec, port proxy.Port) []*listenerv3.FilterChain {
-	statPrefix := fmt.Sprintf("%s_%d", inbound, port.Number)
-	match := func(protocols ...string) *listenerv3.FilterChainMatch {
-		return &listenerv3.FilterChainMatch{
-			DestinationPort:      wrapperspb.UInt32(uint32(port.Number)),
-			ApplicationProtocols: protocols,
-		}
-	}
-	chain := func(kind string, m *listenerv3.FilterChainMatch, f *listenerv3.Filter) *listenerv3.FilterChain {
-		return &listenerv3.FilterChain{
-			Name:             inboundClusterName(port.Number, kind),
-			FilterChainMatch: m,
-			Filters:          []*listenerv3.Filter{f},
-		}
-	}
-	grpcCluster := inboundClusterName(port.Number, "grpc")
-	httpCluster := inboundClusterName(port.Number, "http")
-	tcpCluster := inboundClusterName(port.Number, "tcp")
-	split := func() *listenerv3.Filter {
-		return p.httpConnectionManager(s, inbound, statPrefix,
-			anyHost(statPrefix, grpcRoute(grpcCluster, routeTimeout(s)), restRoute(httpCluster, routeTimeout(s))))
-	}
-
-	switch port.Protocol {
-	case proxy.ProtocolGRPC:
-		return []*listenerv3.FilterChain{chain("grpc", match(),
-			p.httpConnectionManager(s, inbound, statPrefix, anyHost(statPrefix, grpcOnlyRoute(grpcCluster, routeTimeout(s)))))}
-	case proxy.ProtocolHTTP:
-		return []*listenerv3.FilterChain{chain("http", match(), split())}
-	case proxy.ProtocolAuto:
-		return []*listenerv3.FilterChain{
-			chain("http", match(httpProtocols...), split()),
-			chain("tcp", match(), p.tcpProxy(statPrefix, tcpCluster)),
-		}
-	default:
-		return []*listenerv3.FilterChain{chain("tcp", match(), p.tcpProxy(statPrefix, tcpCluster))}
-	}
+func (p *packer) inboundChain(name string, f *listenerv3.Filter) *listenerv3.FilterChain {
+	return &listenerv3.FilterChain{Name: name, Filters: []*listenerv3.Filter{f}}
 }
 
-// inboundKind is one of the local clusters a port may route to.
-type inboundKind struct {
-	name     string
-	upstream upstream
-}
-
-var (
-	grpcKind = inboundKind{"grpc", upstreamHTTP2}
-	httpKind = inboundKind{"http", upstreamHTTP1}
-	tcpKind  = inboundKind{"tcp", upstreamTCP}
-)
-
-// inboundKinds lists the local clusters the chains of a port route to.
-func inboundKinds(p proxy.Protocol) []inboundKind {
-	switch p {
-	case proxy.ProtocolGRPC:
-		return []inboundKind{grpcKind}
-	case proxy.ProtocolHTTP:
-		return []inboundKind{grpcKind, httpKind}
-	case proxy.ProtocolAuto:
-		return []inboundKind{grpcKind, httpKind, tcpKind}
-	default:
-		return []inboundKind{tcpKind}
+// statPrefixOf is a chain's stat prefix: inbound|http counts under
+// http.inbound_http.
+func statPrefixOf(chain string) string {
+	switch chain {
+	case inboundGRPC:
+		return string(inbound) + "_grpc"
+	case inboundHTTP:
+		return string(inbound) + "_http"
 	}
+	return string(inbound) + "_tcp"
 }
 
-// inboundClusters returns the local clusters the inbound chains route to,
-// port by port.
+// inboundChains says which chains the ports need: a grpc port the gRPC
+// chain, an http port the HTTP chain, an auto port the HTTP chain and the
+// TCP passthrough, a tcp port the passthrough.
+func inboundChains(ports []proxy.Port) map[string]bool {
+	uses := map[string]bool{}
+	for _, port := range ports {
+		switch port.Protocol {
+		case proxy.ProtocolGRPC:
+			uses[inboundGRPC] = true
+		case proxy.ProtocolHTTP:
+			uses[inboundHTTP] = true
+		case proxy.ProtocolAuto:
+			uses[inboundHTTP], uses[inboundTCP] = true, true
+		default:
+			uses[inboundTCP] = true
+		}
+	}
+	return uses
+}
+
+// inboundUses says which clusters the chains route to: the HTTP chain
+// sends gRPC to the gRPC cluster and the rest to the HTTP/1.1 one.
+func inboundUses(ports []proxy.Port) map[string]bool {
+	uses := inboundChains(ports)
+	if uses[inboundHTTP] {
+		uses[inboundGRPC] = true
+	}
+	return uses
+}
+
+func autoPorts(ports []proxy.Port) []uint16 {
+	var auto []uint16
+	for _, port := range ports {
+		if port.Protocol == proxy.ProtocolAuto {
+			auto = append(auto, port.Number)
+		}
+	}
+	return auto
+}
+
+// inboundClusters returns the local clusters the inbound chains route to.
 func (p *packer) inboundClusters(s *proxy.Spec) []*clusterv3.Cluster {
+	uses := inboundUses(s.Inbound)
 	var clusters []*clusterv3.Cluster
-	for _, port := range s.Inbound {
-		for _, k := range inboundKinds(port.Protocol) {
-			clusters = append(clusters, p.appCluster(s, inboundClusterName(port.Number, k.name), k.upstream))
+	for _, c := range []struct {
+		name string
+		up   upstream
+	}{{inboundGRPC, upstreamHTTP2}, {inboundHTTP, upstreamHTTP1}, {inboundTCP, upstreamTCP}} {
+		if uses[c.name] {
+			clusters = append(clusters, p.appCluster(s, c.name, c.up))
 		}
 	}
 	return clusters

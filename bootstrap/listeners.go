@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"slices"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -97,15 +98,28 @@ func inPortRanges(ranges []proxy.PortRange) *listenerv3.ListenerFilterChainMatch
 	}
 }
 
+// inPorts matches connections whose destination port is one of ports;
+// consecutive ports make one range, so that 8000-8099 costs what one port
+// does.
+func inPorts(ports []uint16) *listenerv3.ListenerFilterChainMatchPredicate {
+	sorted := slices.Clone(ports)
+	slices.Sort(sorted)
+	var ranges []proxy.PortRange
+	for _, port := range slices.Compact(sorted) {
+		if n := len(ranges); n > 0 && ranges[n-1].Last+1 == port {
+			ranges[n-1].Last = port
+			continue
+		}
+		ranges = append(ranges, proxy.PortRange{First: port, Last: port})
+	}
+	return inPortRanges(ranges)
+}
+
 // notInPorts matches connections whose destination port is not one of
 // ports.
 func notInPorts(ports []uint16) *listenerv3.ListenerFilterChainMatchPredicate {
-	ranges := make([]proxy.PortRange, len(ports))
-	for i, port := range ports {
-		ranges[i] = proxy.PortRange{First: port, Last: port}
-	}
 	return &listenerv3.ListenerFilterChainMatchPredicate{
-		Rule: &listenerv3.ListenerFilterChainMatchPredicate_NotMatch{NotMatch: inPortRanges(ranges)},
+		Rule: &listenerv3.ListenerFilterChainMatchPredicate_NotMatch{NotMatch: inPorts(ports)},
 	}
 }
 

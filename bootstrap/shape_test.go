@@ -26,7 +26,6 @@ import (
 // chainShape is what a filter chain does, read back from the typed config.
 type chainShape struct {
 	Name         string
-	Port         uint32
 	Protocols    []string
 	TCPCluster   string
 	Routes       []routeShape
@@ -52,7 +51,6 @@ func shapeOf(t *testing.T, c *listenerv3.FilterChain) chainShape {
 	t.Helper()
 	s := chainShape{
 		Name:      c.GetName(),
-		Port:      c.GetFilterChainMatch().GetDestinationPort().GetValue(),
 		Protocols: c.GetFilterChainMatch().GetApplicationProtocols(),
 	}
 	if len(c.GetFilters()) != 1 {
@@ -130,63 +128,64 @@ var router = "envoy.filters.http.router"
 var grpcStats = "envoy.filters.http.grpc_stats"
 
 func TestEachProtocolGetsItsChainShape(t *testing.T) {
-	grpcRoute := func(port uint16) routeShape {
-		return routeShape{GRPCOnly: true, Cluster: fmt.Sprintf("inbound|%d|grpc", port)}
+	grpcChain := chainShape{
+		Name: "inbound|grpc", HTTPFilters: []string{grpcStats, router}, AccessLogged: true,
+		Routes: []routeShape{{Cluster: "inbound|grpc"}},
 	}
-	restRoute := func(port uint16) routeShape {
-		return routeShape{Cluster: fmt.Sprintf("inbound|%d|http", port)}
+	httpChain := chainShape{
+		Name: "inbound|http", HTTPFilters: []string{grpcStats, router}, AccessLogged: true,
+		Routes: []routeShape{{GRPCOnly: true, Cluster: "inbound|grpc"}, {Cluster: "inbound|http"}},
 	}
+	tcpChain := chainShape{Name: "inbound|tcp", TCPCluster: "inbound|tcp"}
 	tests := map[string]struct {
 		protocol        proxy.Protocol
 		wantChains      []chainShape
 		wantClusters    map[string]string // name -> upstream protocol
+		wantPicked      map[connection]string
 		wantSniffing    bool
 		wantListenerFil []string
 	}{
 		"grpc sends every request to the HTTP/2 cluster with no timeout": {
-			protocol: proxy.ProtocolGRPC,
-			wantChains: []chainShape{{
-				Name: "inbound|7000|grpc", Port: 7000, HTTPFilters: []string{grpcStats, router}, AccessLogged: true,
-				Routes: []routeShape{{Cluster: "inbound|7000|grpc"}},
-			}},
-			wantClusters:    map[string]string{"inbound|7000|grpc": "h2"},
+			protocol:        proxy.ProtocolGRPC,
+			wantChains:      []chainShape{grpcChain},
+			wantClusters:    map[string]string{"inbound|grpc": "h2"},
+			wantPicked:      map[connection]string{{port: 7000}: "inbound|grpc"},
 			wantListenerFil: []string{"envoy.filters.listener.original_dst"},
 		},
 		"http splits gRPC to HTTP/2 and the rest to HTTP/1.1": {
-			protocol: proxy.ProtocolHTTP,
-			wantChains: []chainShape{{
-				Name: "inbound|7000|http", Port: 7000, HTTPFilters: []string{grpcStats, router}, AccessLogged: true,
-				Routes: []routeShape{grpcRoute(7000), restRoute(7000)},
-			}},
-			wantClusters:    map[string]string{"inbound|7000|grpc": "h2", "inbound|7000|http": "http/1.1"},
+			protocol:        proxy.ProtocolHTTP,
+			wantChains:      []chainShape{httpChain},
+			wantClusters:    map[string]string{"inbound|grpc": "h2", "inbound|http": "http/1.1"},
+			wantPicked:      map[connection]string{{port: 7000}: "inbound|http"},
 			wantListenerFil: []string{"envoy.filters.listener.original_dst"},
 		},
 		"auto sniffs HTTP into the http chain and passes the rest through as TCP": {
-			protocol: proxy.ProtocolAuto,
-			wantChains: []chainShape{
-				{
-					Name: "inbound|7000|http", Port: 7000, Protocols: []string{"http/1.1", "h2c"}, HTTPFilters: []string{grpcStats, router}, AccessLogged: true,
-					Routes: []routeShape{grpcRoute(7000), restRoute(7000)},
-				},
-				{Name: "inbound|7000|tcp", Port: 7000, TCPCluster: "inbound|7000|tcp"},
+			protocol:     proxy.ProtocolAuto,
+			wantChains:   []chainShape{httpChain, tcpChain},
+			wantClusters: map[string]string{"inbound|grpc": "h2", "inbound|http": "http/1.1", "inbound|tcp": "tcp"},
+			wantPicked: map[connection]string{
+				{port: 7000, protocol: "http/1.1"}: "inbound|http",
+				{port: 7000, protocol: "h2c"}:      "inbound|http",
+				{port: 7000}:                       "inbound|tcp",
 			},
-			wantClusters:    map[string]string{"inbound|7000|grpc": "h2", "inbound|7000|http": "http/1.1", "inbound|7000|tcp": "tcp"},
 			wantSniffing:    true,
 			wantListenerFil: []string{"envoy.filters.listener.original_dst", "envoy.filters.listener.http_inspector"},
 		},
 		"tcp passes bytes through untouched": {
 			protocol:        proxy.ProtocolTCP,
-			wantChains:      []chainShape{{Name: "inbound|7000|tcp", Port: 7000, TCPCluster: "inbound|7000|tcp"}},
-			wantClusters:    map[string]string{"inbound|7000|tcp": "tcp"},
+			wantChains:      []chainShape{tcpChain},
+			wantClusters:    map[string]string{"inbound|tcp": "tcp"},
+			wantPicked:      map[connection]string{{port: 7000}: "inbound|tcp"},
 			wantListenerFil: []string{"envoy.filters.listener.original_dst"},
 		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
+			ports := proxy.DefaultDefaults().Ports
 			s := &proxy.Spec{
 				Workload: proxy.Workload{Namespace: "ns", Name: "p", App: "a", Version: "v"},
 				Inbound:  []proxy.Port{{Number: 7000, Protocol: tc.protocol}},
-				Proxy:    proxy.Sidecar{Ports: proxy.DefaultDefaults().Ports},
+				Proxy:    proxy.Sidecar{Ports: ports},
 			}
 			b := build(t, s)
 			in := listener(b, "inbound")
@@ -196,6 +195,15 @@ func TestEachProtocolGetsItsChainShape(t *testing.T) {
 			}
 			if diff := cmp.Diff(tc.wantChains, got); diff != "" {
 				t.Errorf("chains (-want +got):\n%s", diff)
+			}
+			// The listener's own port, dialled directly, is closed
+			// whatever it carries: passed on, it would loop.
+			tc.wantPicked[connection{port: uint32(ports.Inbound)}] = ""
+			tc.wantPicked[connection{port: uint32(ports.Inbound), protocol: "http/1.1"}] = ""
+			for c, want := range tc.wantPicked {
+				if got := chainFor(t, in, c); got != want {
+					t.Errorf("a connection to port %d (HTTP inspector: %q) goes to chain %q, want %q", c.port, c.protocol, got, want)
+				}
 			}
 			if diff := cmp.Diff(tc.wantListenerFil, listenerFilterNames(in)); diff != "" {
 				t.Errorf("listener filters (-want +got):\n%s", diff)
@@ -226,6 +234,59 @@ func TestEachProtocolGetsItsChainShape(t *testing.T) {
 	}
 }
 
+// TestEveryPortGetsTheChainOfItsProtocol mixes protocols: the matcher
+// names the ports of all but the most common protocol, and each port must
+// still get its own chain; the HTTP inspector runs for auto ports only.
+func TestEveryPortGetsTheChainOfItsProtocol(t *testing.T) {
+	ports := proxy.DefaultDefaults().Ports
+	tests := map[string][]proxy.Port{
+		"auto is the most common": {
+			{Number: 3306, Protocol: proxy.ProtocolTCP}, {Number: 8080, Protocol: proxy.ProtocolAuto}, {Number: 8081, Protocol: proxy.ProtocolAuto},
+			{Number: 8082, Protocol: proxy.ProtocolAuto}, {Number: 9090, Protocol: proxy.ProtocolGRPC}, {Number: 8000, Protocol: proxy.ProtocolHTTP},
+		},
+		"grpc is the most common": {
+			{Number: 9090, Protocol: proxy.ProtocolGRPC}, {Number: 9091, Protocol: proxy.ProtocolGRPC}, {Number: 8080, Protocol: proxy.ProtocolAuto},
+			{Number: 5432, Protocol: proxy.ProtocolTCP},
+		},
+		"one protocol, many ports": func() []proxy.Port {
+			var all []proxy.Port
+			for p := range uint16(100) {
+				all = append(all, proxy.Port{Number: 8000 + 3*p, Protocol: proxy.ProtocolHTTP})
+			}
+			return all
+		}(),
+	}
+	for name, inbound := range tests {
+		t.Run(name, func(t *testing.T) {
+			in := listener(build(t, &proxy.Spec{Inbound: inbound, Proxy: proxy.Sidecar{Ports: ports}}), "inbound")
+			for _, port := range inbound {
+				n := uint32(port.Number)
+				plain := map[proxy.Protocol]string{
+					proxy.ProtocolGRPC: "inbound|grpc", proxy.ProtocolHTTP: "inbound|http",
+					proxy.ProtocolTCP: "inbound|tcp", proxy.ProtocolAuto: "inbound|tcp",
+				}[port.Protocol]
+				if got := chainFor(t, in, connection{port: n}); got != plain {
+					t.Errorf("port %d (%s): chain %q, want %q", n, port.Protocol, got, plain)
+				}
+				// What looks like HTTP goes to the HTTP chain only on auto
+				// ports: others are never inspected.
+				sniffed := plain
+				if port.Protocol == proxy.ProtocolAuto {
+					sniffed = "inbound|http"
+				}
+				if got := chainFor(t, in, connection{port: n, protocol: "http/1.1"}); got != sniffed {
+					t.Errorf("port %d (%s) carrying HTTP/1.1: chain %q, want %q", n, port.Protocol, got, sniffed)
+				}
+			}
+			for _, c := range []connection{{port: uint32(ports.Inbound)}, {port: uint32(ports.Inbound), protocol: "h2c"}} {
+				if got := chainFor(t, in, c); got != "" {
+					t.Errorf("a connection to the listener's own port %d (HTTP inspector: %q) goes to %q, want it closed", c.port, c.protocol, got)
+				}
+			}
+		})
+	}
+}
+
 // upstreamProtocol reads the protocol a cluster speaks from its typed
 // protocol options, failing on the deprecated cluster-level fields.
 func upstreamProtocol(t *testing.T, c *clusterv3.Cluster) string {
@@ -251,19 +312,33 @@ func upstreamProtocol(t *testing.T, c *clusterv3.Cluster) string {
 }
 
 func TestHTTPInspectorSkipsPortsThatAreNotSniffed(t *testing.T) {
-	s := &proxy.Spec{
-		Inbound: []proxy.Port{{Number: 3306, Protocol: proxy.ProtocolTCP}, {Number: 8080, Protocol: proxy.ProtocolAuto}, {Number: 8081, Protocol: proxy.ProtocolAuto}},
-		Proxy:   proxy.Sidecar{Ports: proxy.DefaultDefaults().Ports},
+	ports := proxy.DefaultDefaults().Ports
+	tests := map[string]struct {
+		inbound []proxy.Port
+		want    map[uint16]bool // port -> inspected
+	}{
+		"auto ports are the fewest: only they are inspected": {
+			inbound: []proxy.Port{{Number: 3306, Protocol: proxy.ProtocolTCP}, {Number: 3307, Protocol: proxy.ProtocolTCP}, {Number: 8080, Protocol: proxy.ProtocolAuto}},
+			want:    map[uint16]bool{3306: false, 3307: false, 8080: true, 8081: false, ports.Inbound: false},
+		},
+		"auto ports are the most: the others are named": {
+			inbound: []proxy.Port{{Number: 3306, Protocol: proxy.ProtocolTCP}, {Number: 8080, Protocol: proxy.ProtocolAuto}, {Number: 8081, Protocol: proxy.ProtocolAuto}},
+			want:    map[uint16]bool{3306: false, 8080: true, 8081: true, ports.Inbound: false},
+		},
 	}
-	in := listener(build(t, s), "inbound")
-	inspector := in.GetListenerFilters()[1]
-	disabledUnless := inspector.GetFilterDisabled().GetNotMatch().GetOrMatch().GetRules()
-	var ports [][2]int32
-	for _, r := range disabledUnless {
-		ports = append(ports, [2]int32{r.GetDestinationPortRange().GetStart(), r.GetDestinationPortRange().GetEnd()})
-	}
-	if diff := cmp.Diff([][2]int32{{8080, 8081}, {8081, 8082}}, ports); diff != "" {
-		t.Errorf("the HTTP inspector runs for port ranges (-want +got):\n%s", diff)
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			in := listener(build(t, &proxy.Spec{Inbound: tc.inbound, Proxy: proxy.Sidecar{Ports: ports}}), "inbound")
+			inspector := in.GetListenerFilters()[1]
+			if inspector.GetName() != "envoy.filters.listener.http_inspector" {
+				t.Fatalf("second listener filter is %s", inspector.GetName())
+			}
+			for port, want := range tc.want {
+				if got := !predicateMatches(t, inspector.GetFilterDisabled(), uint32(port)); got != want {
+					t.Errorf("port %d inspected = %v, want %v", port, got, want)
+				}
+			}
+		})
 	}
 }
 

@@ -85,6 +85,7 @@ func statsConfig(s *proxy.Spec) *metricsv3.StatsConfig {
 		},
 		UseAllDefaultTags:        wrapperspb.Bool(true),
 		AllowDefaultTagOverrides: wrapperspb.Bool(true),
+		StatsMatcher:             statsMatcher(),
 	}
 }
 

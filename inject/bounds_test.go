@@ -15,8 +15,9 @@ import (
 	"github.com/planeless/planeless/tests/pods"
 )
 
-// maxReviewBytes is what one review may allocate, whatever the pod says.
-const maxReviewBytes = 20 << 20
+// maxReviewBytes is what injecting one pod may allocate, whatever the pod
+// says (it was 20 MiB while the patch was a diff of the whole pod).
+const maxReviewBytes = 2 << 20
 
 // worstCase is the most expensive pod the injector accepts: as large as
 // MaxPodBytes allows, with as many intercepted ports, logged headers and
@@ -59,15 +60,15 @@ func TestWorstCaseReviewIsBounded(t *testing.T) {
 // with a PodError saying which bound.
 func TestPodsPastTheBoundsAreRefusedCheaply(t *testing.T) {
 	big := pods.New("big", pods.Namespace("n"), pods.Padded(3<<20))
-	manyPorts := pods.New("ports", pods.Namespace("n"), pods.ManyPorts(1000, 40))
+	crowded := pods.New("crowded", pods.Namespace("n"), pods.Annotation("example.com/big", strings.Repeat("x", 250<<10)))
 	tests := map[string]struct {
 		pod     *corev1.Pod
 		wantErr string
 		budget  uint64
 	}{
 		"a 3 MiB pod": {pod: big, wantErr: "KiB of JSON, more than the 384 KiB planeless injects", budget: 64 << 10},
-		"40 intercepted ports": {pod: manyPorts, wantErr: "the proxy's configuration for 40 intercepted ports is at least",
-			budget: 1 << 20},
+		"annotations leaving the bootstrap no room": {pod: crowded, wantErr: "KiB the pod's annotations leave it",
+			budget: 2 << 20},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

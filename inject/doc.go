@@ -4,9 +4,11 @@
 //
 // Injector.Inject adds the iptables init container, the Envoy sidecar
 // carrying the pod's rendered bootstrap, and the annotations that record
-// what was done, to a typed pod, after checking every bound (the bootstrap's
-// size estimated from the Spec) before rendering. Injector.Pod does it to a
-// pod's JSON and returns that JSON with exactly the injection's changes
-// (merge.go): what `planeless inject` prints. Injector.Patch is the JSON
-// patch from the pod to that: what the webhook returns.
+// what was done, to a typed pod, after checking every bound. Injector.Patch
+// does it to a pod's JSON, decoding only what injection reads (decode.go),
+// and returns the JSON patch of exactly the injection's changes, built from
+// what it added rather than by comparing the pod before and after (ops.go):
+// what the webhook returns. Injector.Pod applies that patch to the pod's
+// JSON: what `planeless inject` prints. An Injector with a bootstrap.Cache
+// renders each pod shape's bootstrap once.
 package inject

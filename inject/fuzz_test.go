@@ -1,19 +1,23 @@
 package inject
 
 import (
+	stdcmp "cmp"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
 	jsonpatchapply "github.com/evanphx/json-patch/v5"
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
+	k8sjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
 
 // FuzzPatch runs the whole mutate path on arbitrary pod JSON: it never
-// panics, every patch applies to the raw pod, the patched pod still decodes
-// and is injected, and patching it again changes nothing.
+// panics, every patch applies to the raw pod, the patched pod still decodes,
+// is injected and is exactly the typed injection of the pod, and patching
+// it again changes nothing.
 func FuzzPatch(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.pod.yaml")
 	for _, file := range files {
@@ -51,11 +55,26 @@ func FuzzPatch(f *testing.F) {
 			t.Fatalf("patch does not apply: %v\npatch: %s", err, opsJSON)
 		}
 		var pod corev1.Pod
-		if err := json.Unmarshal(patched, &pod); err != nil {
+		if err := k8sjson.UnmarshalCaseSensitivePreserveInts(patched, &pod); err != nil {
 			t.Fatalf("patched pod does not decode: %v", err)
 		}
 		if !Injected(&pod) {
 			t.Fatalf("patched pod is not injected: %s", patched)
+		}
+		// The operations, built from what injection added, give what the
+		// typed injection of the pod gives.
+		var typed corev1.Pod
+		if err := k8sjson.UnmarshalCaseSensitivePreserveInts(raw, &typed); err != nil {
+			t.Fatal(err)
+		}
+		own := typed.Namespace
+		typed.Namespace = stdcmp.Or(own, "fuzz")
+		if _, err := injector.Inject(&typed); err != nil {
+			t.Fatalf("the typed injection fails where the patch did not: %v", err)
+		}
+		typed.Namespace = own
+		if diff := cmp.Diff(&typed, &pod); diff != "" {
+			t.Fatalf("the patched pod differs from the typed injection (-typed +patched):\n%s\npatch: %s", diff, opsJSON)
 		}
 		again, res, err := injector.Patch(t.Context(), patched, "fuzz")
 		if err != nil || len(again) > 0 || res.Skipped != SkipInjected {

@@ -20,6 +20,9 @@ import (
 type Injector struct {
 	Defaults  proxy.Defaults
 	Templates templates.Set
+	// Bootstraps, when set, renders each pod shape's bootstrap once (the
+	// webhook's); nil renders every pod's.
+	Bootstraps *bootstrap.Cache
 }
 
 // New returns an Injector with the built-in defaults and templates.
@@ -66,33 +69,35 @@ func (i *Injector) Inject(pod *corev1.Pod) (Result, error) {
 		pod.Namespace = DefaultNamespace
 		defer func() { pod.Namespace = "" }()
 	}
-	return i.inject(context.Background(), pod)
+	res, _, err := i.inject(context.Background(), pod)
+	return res, err
 }
 
-// inject is Inject, stopping with ctx's error between its steps.
-func (i *Injector) inject(ctx context.Context, pod *corev1.Pod) (Result, error) {
+// inject is Inject, stopping with ctx's error between its steps; it also
+// returns the Status it recorded: what it added.
+func (i *Injector) inject(ctx context.Context, pod *corev1.Pod) (Result, Status, error) {
 	if reason := SkipReason(pod); reason != "" {
-		return Result{Skipped: reason}, nil
+		return Result{Skipped: reason}, Status{}, nil
 	}
 	s, warnings, err := proxy.FromPod(pod, i.Defaults)
 	if err != nil {
-		return Result{Warnings: warnings}, err
+		return Result{Warnings: warnings}, Status{}, err
 	}
-	// Every bound is checked before the bootstrap is rendered, the size
-	// from the Spec; then the rendered size, exactly.
+	// A pod whose annotations leave no room is refused before rendering;
+	// then the rendered size is checked, exactly.
 	budget := bootstrapBudget(pod)
-	if est := estimateBootstrap(s); est > budget {
-		return Result{Warnings: warnings}, tooLarge(s, est, budget, true)
+	if budget <= 0 {
+		return Result{Warnings: warnings}, Status{}, tooLarge(0, budget)
 	}
 	if err := ctx.Err(); err != nil {
-		return Result{Warnings: warnings}, err
+		return Result{Warnings: warnings}, Status{}, err
 	}
-	config, err := bootstrap.Render(s)
+	config, err := i.Bootstraps.Render(s)
 	if err != nil {
-		return Result{Warnings: warnings}, fmt.Errorf("rendering the bootstrap: %w", err)
+		return Result{Warnings: warnings}, Status{}, fmt.Errorf("rendering the bootstrap: %w", err)
 	}
 	if len(config) > budget {
-		return Result{Warnings: warnings}, tooLarge(s, len(config), budget, false)
+		return Result{Warnings: warnings}, Status{}, tooLarge(len(config), budget)
 	}
 
 	// In CNI mode the node's plugin installed the rules before any
@@ -146,7 +151,7 @@ func (i *Injector) inject(ctx context.Context, pod *corev1.Pod) (Result, error) 
 	pod.Annotations[proxy.AnnotationBootstrap] = string(config)
 	status.Annotations = addedKeys(had, pod.Annotations)
 	pod.Annotations[proxy.AnnotationStatus] = status.encode()
-	return Result{Warnings: warnings}, nil
+	return Result{Warnings: warnings}, status, nil
 }
 
 // annotateScrape points prometheus.io/* at the stats listener, unless the

@@ -3,7 +3,6 @@ package inject
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -12,43 +11,59 @@ import (
 	"github.com/planeless/planeless/tests/pods"
 )
 
-// The size check before rendering is only as good as the estimate: it must
-// never exceed the rendered size (or a pod that fits would be refused),
-// and stay close to it (or rendering would not be bounded by the check).
-// Specs of every shape: each protocol, headers, long names, tracing,
-// egress and IPv6 on and off, every access log format.
-func TestEstimateIsALowerBoundCloseToTheRenderedSize(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	protocols := proxy.Protocols
-	for n := range 300 {
+// maxRenderedBytes bounds the bootstrap of any spec the annotations can
+// express, far under maxBootstrapBytes.
+const maxRenderedBytes = 96 << 10
+
+// The bootstrap does not grow with the ports of one protocol, grows by a
+// few hundred bytes at most per port of the other protocols (its entries
+// in the filter chain matcher and in the HTTP inspector's ports), and the
+// largest spec the bounds allow fits: every protocol on proxy.MaxPorts
+// ports, the most logged headers, the longest names, tracing, egress and
+// IPv6.
+func TestEveryBootstrapFitsTheAnnotation(t *testing.T) {
+	spec := func(ports int, mixed bool) *proxy.Spec {
 		s := &proxy.Spec{
 			Workload: proxy.Workload{
-				Namespace: strings.Repeat("n", 1+rng.IntN(63)), Name: strings.Repeat("p", 1+rng.IntN(253)),
-				App: strings.Repeat("a", 1+rng.IntN(63)), Version: strings.Repeat("v", 1+rng.IntN(63)),
+				Namespace: strings.Repeat("n", 63), Name: strings.Repeat("p", 253),
+				App: strings.Repeat("a", 63), Version: strings.Repeat("v", 63),
 			},
-			Egress: rng.IntN(2) == 0, IPv6: rng.IntN(2) == 0,
+			Egress: true, IPv6: true, OpaquePorts: proxy.DefaultOpaquePorts(),
 			Proxy:     proxy.Sidecar{LogLevel: "warning", Concurrency: 2, DrainSeconds: 5, UID: 1337, GID: 1337, Ports: proxy.DefaultDefaults().Ports},
-			AccessLog: proxy.AccessLog{Format: proxy.AccessLogFormats[rng.IntN(len(proxy.AccessLogFormats))]},
-			Tracing:   proxy.Tracing{Provider: proxy.TracingProviders[rng.IntN(len(proxy.TracingProviders))], Endpoint: "collector.tracing:4317", SamplingPercent: 1},
+			AccessLog: proxy.AccessLog{Format: proxy.AccessLogJSON},
+			Tracing:   proxy.Tracing{Provider: proxy.TracingZipkin, Endpoint: "collector.tracing:9411", SamplingPercent: 1},
 		}
-		for p := range rng.IntN(41) {
-			s.Inbound = append(s.Inbound, proxy.Port{Number: uint16(1000 + p), Protocol: protocols[rng.IntN(len(protocols))]})
+		for p := range ports {
+			protocol := proxy.ProtocolAuto
+			if mixed {
+				protocol = proxy.Protocols[p%len(proxy.Protocols)]
+			}
+			s.Inbound = append(s.Inbound, proxy.Port{Number: uint16(10000 + 7*p), Protocol: protocol})
 		}
-		for h := range rng.IntN(17) {
-			s.AccessLog.RequestHeaders = append(s.AccessLog.RequestHeaders, fmt.Sprintf("x-%d-%s", h, strings.Repeat("h", rng.IntN(58))))
+		for h := range 16 { // the most an annotation may log
+			s.AccessLog.RequestHeaders = append(s.AccessLog.RequestHeaders, fmt.Sprintf("x-%02d-%s", h, strings.Repeat("h", 60)))
+			s.AccessLog.ResponseHeaders = append(s.AccessLog.ResponseHeaders, fmt.Sprintf("y-%02d-%s", h, strings.Repeat("h", 60)))
 		}
-		for h := range rng.IntN(17) {
-			s.AccessLog.ResponseHeaders = append(s.AccessLog.ResponseHeaders, fmt.Sprintf("y-%d-%s", h, strings.Repeat("h", rng.IntN(58))))
-		}
+		return s
+	}
+	size := func(s *proxy.Spec) int {
+		t.Helper()
 		config, err := bootstrap.Render(s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		est, size := estimateBootstrap(s), len(config)
-		if est > size || float64(est) < 0.8*float64(size) {
-			t.Errorf("spec %d (%d ports, %d+%d headers, egress %v, log %s, tracing %s): estimate %d, rendered %d (%.2f); recalibrate estimateBootstrap",
-				n, len(s.Inbound), len(s.AccessLog.RequestHeaders), len(s.AccessLog.ResponseHeaders), s.Egress, s.AccessLog.Format, s.Tracing.Provider, est, size, float64(est)/float64(size))
-		}
+		return len(config)
+	}
+	one, same, mixed := size(spec(1, false)), size(spec(proxy.MaxPorts, false)), size(spec(proxy.MaxPorts, true))
+	t.Logf("1 port: %d bytes; %d ports of one protocol: %d; of all protocols: %d", one, proxy.MaxPorts, same, mixed)
+	if same-one > 256 {
+		t.Errorf("%d ports of one protocol add %d bytes to the bootstrap of 1 port, want none but their listener filter", proxy.MaxPorts, same-one)
+	}
+	if perPort := (mixed - one) / proxy.MaxPorts; perPort > 200 {
+		t.Errorf("ports of mixed protocols cost %d bytes each, want at most 200", perPort)
+	}
+	if mixed > maxRenderedBytes {
+		t.Errorf("the largest bootstrap is %d bytes, more than %d", mixed, maxRenderedBytes)
 	}
 }
 

@@ -1,15 +1,15 @@
 package inject
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 )
 
-// members and elements split a JSON object or array one level deep into
-// sub-slices of its text, without copying or decoding the values: merge
-// walks only along what injection changed, and a pod's bulk (environment,
-// volumes, its own annotations) is never copied. The text is known to be
-// valid JSON (the pod decoded, or an encoding); an error means it is not.
+// members splits a JSON object one level deep into sub-slices of its text,
+// without copying or decoding the values: Patch learns which members the
+// raw pod has (metadata, spec) without reading them twice. The text is
+// known to be valid JSON (the pod decoded); an error means it is not.
 
 var errSplit = errors.New("malformed JSON")
 
@@ -50,37 +50,6 @@ func members(obj []byte) (map[string][]byte, error) {
 		case ',':
 			i = skipSpace(obj, i+1)
 		case '}':
-			return out, nil
-		default:
-			return nil, errSplit
-		}
-	}
-}
-
-func elements(arr []byte) ([][]byte, error) {
-	i := skipSpace(arr, 0)
-	if i >= len(arr) || arr[i] != '[' {
-		return nil, errSplit
-	}
-	var out [][]byte
-	i = skipSpace(arr, i+1)
-	if i < len(arr) && arr[i] == ']' {
-		return out, nil
-	}
-	for {
-		end, err := skipValue(arr, i)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, arr[i:end:end])
-		i = skipSpace(arr, end)
-		if i >= len(arr) {
-			return nil, errSplit
-		}
-		switch arr[i] {
-		case ',':
-			i = skipSpace(arr, i+1)
-		case ']':
 			return out, nil
 		default:
 			return nil, errSplit
@@ -164,4 +133,14 @@ func skipValue(b []byte, i int) (int, error) {
 		return 0, errSplit
 	}
 	return i, nil
+}
+
+func isObject(v []byte) bool { return firstByte(v) == '{' }
+
+func firstByte(v []byte) byte {
+	v = bytes.TrimLeft(v, " \t\r\n")
+	if len(v) == 0 {
+		return 0
+	}
+	return v[0]
 }

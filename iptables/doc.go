@@ -4,11 +4,11 @@
 // Config is everything the rules depend on; FromSpec derives it from a
 // proxy.Spec, and Args/BindFlags carry it to the init container as the flags
 // of `planeless init` and back. Plan is pure: it turns a Config into the
-// rules, as data, in the order they are installed. Apply installs them
-// through the small Tables interface (satisfied by go-iptables) so that
-// running it again changes nothing, and Cleanup removes them again. Install
-// and Uninstall do the same on the machine's real iptables, picking the nft
-// or legacy variant.
+// rules, as data, in the order they are installed. Install puts them in
+// place in one transaction per family (Restore: one iptables-save, one
+// iptables-restore --noflush, whose input RestoreInput computes purely), so
+// that running it again changes nothing; Uninstall removes them. Both pick
+// the nft or legacy variant the node uses.
 //
 // The rules live in the nat table in four chains of their own
 // (PLANELESS_INBOUND, PLANELESS_IN_REDIRECT, PLANELESS_OUTPUT,

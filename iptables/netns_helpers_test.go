@@ -27,7 +27,7 @@ import (
 )
 
 // buildPlaneless builds cmd/planeless, so the tests run the real CLI.
-func buildPlaneless(t *testing.T) string {
+func buildPlaneless(t testing.TB) string {
 	t.Helper()
 	goCmd := need.Command(t, "go", "install Go")
 	bin := filepath.Join(t.TempDir(), "planeless")

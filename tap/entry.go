@@ -45,7 +45,7 @@ type Entry struct {
 	Duration      time.Duration
 	RequestID     string
 	UpstreamHost  string
-	// UpstreamCluster is Envoy's cluster name, e.g. inbound|8080|http.
+	// UpstreamCluster is Envoy's cluster name, e.g. inbound|http.
 	UpstreamCluster string
 	// Namespace, App, Version and Pod identify the pod whose sidecar
 	// wrote the line.

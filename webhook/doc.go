@@ -3,10 +3,11 @@
 // the certificate reloaded from its files or served from memory), /healthz
 // and /readyz, and Prometheus metrics on a separate plain-HTTP listener.
 //
-// handler.go decides (inject → exact patch of the request's object, denials
-// and warnings kept short by message.go); http.go is the transport, which
-// answers malformed requests with a 4xx, holds a bounded number of reviews
-// at once and stops work at the deadline the API server sends; server.go
-// wires both to a TLS server with read timeouts and a graceful shutdown;
-// metrics.go counts what happened.
+// handler.go decides (inject → exact patch of the request's object, encoded
+// once by patch.go; denials and warnings kept short by message.go); cache.go
+// gives the injector its bootstrap cache and the cache's metrics; http.go is
+// the transport, which answers malformed requests with a 4xx, holds a
+// bounded number of reviews at once and stops work at the deadline the API
+// server sends; server.go wires both to a TLS server with read timeouts and
+// a graceful shutdown; metrics.go counts what happened.
 package webhook

@@ -80,7 +80,11 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	if h.PodSecurityEnforced && !h.Injector.Defaults.CNI {
 		res.Warnings = append(res.Warnings, fmt.Sprintf(podSecurityWarning, req.Namespace))
 	}
-	return admission.Patched("planeless injected the pod", ops...).WithWarnings(warnings(res.Warnings)...), resultInjected
+	resp, err := patched("planeless injected the pod", ops)
+	if err != nil {
+		return admission.Errored(http.StatusInternalServerError, err), resultError
+	}
+	return resp.WithWarnings(warnings(res.Warnings)...), resultInjected
 }
 
 // refused reports whether err is the user's to fix (an annotation or the

@@ -298,7 +298,7 @@ func TestPodSecurityEnforcedWarnsInInitModeOnly(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp := h.Handle(t.Context(), req)
-		if !resp.Allowed || len(resp.Patches) == 0 {
+		if !resp.Allowed || len(resp.Patch) == 0 {
 			t.Fatalf("enforced %v: the pod was not injected: %+v", enforced, resp.Result)
 		}
 		warned := slices.ContainsFunc(resp.Warnings, func(w string) bool {

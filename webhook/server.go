@@ -143,7 +143,8 @@ func Serve(ctx context.Context, o Options) error {
 		_ = crmetrics.Registry.Register(c)
 	}
 	metrics := NewMetrics(reg)
-	handler := &Handler{Injector: o.Injector, Log: o.Log, Metrics: metrics}
+	injector := withBootstrapCache(o.Injector, reg)
+	handler := &Handler{Injector: injector, Log: o.Log, Metrics: metrics}
 	var serving atomic.Bool
 	health := healthHandler(&serving)
 

@@ -82,14 +82,18 @@ func TestServeOverTLS(t *testing.T) {
 	addr, metricsAddr, pair, _ := startServe(t)
 	client := clientTrusting(pair.CAPEM)
 
-	resp, err := client.Post("https://"+addr+Path, "application/json", bytes.NewReader(review(t, nil)))
-	if err != nil {
-		t.Fatalf("admission over TLS: %v", err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"patchType":"JSONPatch"`) {
-		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	// Twice the same pod: the second review's bootstrap comes from the
+	// cache.
+	for range 2 {
+		resp, err := client.Post("https://"+addr+Path, "application/json", bytes.NewReader(review(t, nil)))
+		if err != nil {
+			t.Fatalf("admission over TLS: %v", err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"patchType":"JSONPatch"`) {
+			t.Fatalf("status %d: %s", resp.StatusCode, body)
+		}
 	}
 
 	for _, path := range []string{"/healthz", "/readyz"} {
@@ -101,15 +105,18 @@ func TestServeOverTLS(t *testing.T) {
 		}
 	}
 
-	resp, err = http.Get("http://" + metricsAddr + "/metrics")
+	resp, err := http.Get("http://" + metricsAddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{
-		`planeless_admissions_total{result="injected"} 1`,
-		`planeless_admission_duration_seconds_count{result="injected"} 1`,
+		`planeless_admissions_total{result="injected"} 2`,
+		`planeless_admission_duration_seconds_count{result="injected"} 2`,
+		"planeless_bootstrap_cache_misses_total 1\n",
+		"planeless_bootstrap_cache_hits_total 1\n",
+		"planeless_bootstrap_cache_entries 1\n",
 		"go_goroutines",
 	} {
 		if !strings.Contains(string(metrics), want) {

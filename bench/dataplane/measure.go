@@ -3,7 +3,11 @@ package dataplane
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/planeless/planeless/bench/load"
@@ -52,6 +56,15 @@ type Sidecar struct {
 	// Envoy binary's pages, shared by every sidecar of a node.
 	IdleAnonBytes int64 `json:"idle_anon_bytes"`
 	LoadAnonBytes int64 `json:"load_anon_bytes"`
+	// IdlePSSBytes and IdlePrivateBytes are the proportional set size and
+	// the pages only this Envoy maps, idle (proc.Memory).
+	IdlePSSBytes     int64 `json:"idle_pss_bytes"`
+	IdlePrivateBytes int64 `json:"idle_private_bytes"`
+	// IdleStatsSeries and IdleStatsBytes are one scrape of the sidecar's
+	// Prometheus endpoint, idle: samples and bytes (0 where the path has
+	// no scrape endpoint of its own).
+	IdleStatsSeries int `json:"idle_stats_series"`
+	IdleStatsBytes  int `json:"idle_stats_bytes"`
 	// CPU seconds this Envoy used per 1,000 requests of the fixed-rate
 	// runs (at 1,000 rps that is also vCPU used).
 	HTTPCPUPer1000 float64 `json:"http_cpu_seconds_per_1000_requests"`
@@ -84,7 +97,9 @@ func (b *Bench) MeasureAll(ctx context.Context, c Config) ([]PathResult, error) 
 			if err != nil {
 				return nil, err
 			}
-			r.Sidecars = append(r.Sidecars, Sidecar{Role: sc.role, pid: pid, IdleRSSBytes: mem.RSS, IdleAnonBytes: mem.Anon})
+			sidecar := Sidecar{Role: sc.role, pid: pid, IdleRSSBytes: mem.RSS, IdleAnonBytes: mem.Anon, IdlePSSBytes: mem.PSS, IdlePrivateBytes: mem.Private}
+			sidecar.IdleStatsSeries, sidecar.IdleStatsBytes = scrapeSize(sc.pod)
+			r.Sidecars = append(r.Sidecars, sidecar)
 		}
 	}
 	// Warm up: connections, the forward proxy's DNS cache, Envoy's
@@ -212,4 +227,20 @@ func (b *Bench) sampleRSS(ss []Sidecar) {
 			ss[i].LoadAnonBytes = max(ss[i].LoadAnonBytes, mem.Anon)
 		}
 	}
+}
+
+// scrapeSize scrapes pod's Prometheus endpoint once, as Prometheus does:
+// the samples (lines that are not comments) and the bytes of the answer;
+// zeros when there is none.
+func scrapeSize(pod *harness.Pod) (series, size int) {
+	body, status, err := harness.HostGet(fmt.Sprintf("http://%s%s", net.JoinHostPort(pod.IP.String(), strconv.Itoa(pod.StatsPort)), pod.StatsPath))
+	if err != nil || status != http.StatusOK {
+		return 0, 0
+	}
+	for line := range strings.Lines(body) {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			series++
+		}
+	}
+	return series, len(body)
 }

@@ -35,8 +35,8 @@ func (b *Bench) Count(t testing.TB, p *Path) (Counts, error) {
 		client, server := p.Client.Stats(t), p.Server.Stats(t)
 		return Counts{
 			ClientOut:  client.Sum("envoy_http_downstream_rq_total", map[string]string{"envoy_http_conn_manager_prefix": "outbound_http"}),
-			ServerREST: server.Sum("envoy_cluster_upstream_rq_total", map[string]string{"envoy_cluster_name": "inbound|8080|http"}),
-			ServerGRPC: server.Sum("envoy_cluster_upstream_rq_total", map[string]string{"envoy_cluster_name": "inbound|8080|grpc"}),
+			ServerREST: server.Sum("envoy_cluster_upstream_rq_total", map[string]string{"envoy_cluster_name": "inbound|http"}),
+			ServerGRPC: server.Sum("envoy_cluster_upstream_rq_total", map[string]string{"envoy_cluster_name": "inbound|grpc"}),
 		}, nil
 	case EnvoyQuickly:
 		client, err := adminStats(t.Context(), p.Client)

@@ -13,42 +13,53 @@ const clockTicks = 100
 
 // Memory is a process's resident set, in bytes.
 type Memory struct {
-	RSS  int64 // VmRSS: resident now
+	RSS  int64 // Rss: resident now
 	Peak int64 // VmHWM: the most it has been resident
 	// Anon is RssAnon: the private part of RSS. The rest is mostly the
 	// binary's own pages, which every process running the same file shares.
 	Anon int64
+	// PSS is the proportional set size (smaps_rollup Pss): private pages,
+	// plus each shared page divided by the processes sharing it, so the
+	// PSS of every sidecar of a node adds up to what they take together.
+	PSS int64
+	// Private is every page only this process maps (Private_Clean plus
+	// Private_Dirty): what stopping it would free. With one Envoy on the
+	// machine its binary's pages are private too; Anon is the part that
+	// stays private however many sidecars run.
+	Private int64
 }
 
-// MemoryOf reads /proc/<pid>/status.
+// MemoryOf reads /proc/<pid>/status and /proc/<pid>/smaps_rollup.
 func MemoryOf(pid int) (Memory, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return Memory{}, fmt.Errorf("reading status of process %d: %w", pid, err)
-	}
 	var m Memory
-	for line := range strings.SplitSeq(string(b), "\n") {
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		var dst *int64
-		switch k {
-		case "VmRSS":
-			dst = &m.RSS
-		case "VmHWM":
-			dst = &m.Peak
-		case "RssAnon":
-			dst = &m.Anon
-		default:
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+	var privateClean, privateDirty int64
+	for _, f := range []struct {
+		file   string
+		fields map[string]*int64
+	}{
+		// RSS from the same reading as PSS and Private, which it bounds,
+		// and before the peak, which bounds it.
+		{"smaps_rollup", map[string]*int64{"Rss": &m.RSS, "Pss": &m.PSS, "Private_Clean": &privateClean, "Private_Dirty": &privateDirty}},
+		{"status", map[string]*int64{"VmHWM": &m.Peak, "RssAnon": &m.Anon}},
+	} {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/%s", pid, f.file))
 		if err != nil {
-			return Memory{}, fmt.Errorf("parsing %s of process %d: %w", k, pid, err)
+			return Memory{}, fmt.Errorf("reading %s of process %d: %w", f.file, pid, err)
 		}
-		*dst = kb * 1024
+		for line := range strings.SplitSeq(string(b), "\n") {
+			k, v, ok := strings.Cut(line, ":")
+			dst := f.fields[k]
+			if !ok || dst == nil {
+				continue
+			}
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				return Memory{}, fmt.Errorf("parsing %s of process %d: %w", k, pid, err)
+			}
+			*dst = kb * 1024
+		}
 	}
+	m.Private = privateClean + privateDirty
 	return m, nil
 }
 

@@ -17,6 +17,9 @@ func TestReadsThisProcesssMemoryAndCPU(t *testing.T) {
 	if m.RSS <= 0 || m.Peak < m.RSS || m.Anon <= 0 || m.Anon > m.RSS {
 		t.Errorf("memory %+v: want 0 < anon <= rss <= peak", m)
 	}
+	if m.PSS <= 0 || m.PSS > m.RSS || m.Private <= 0 || m.Private > m.RSS {
+		t.Errorf("memory %+v: want 0 < pss <= rss and 0 < private <= rss", m)
+	}
 	before, err := proc.CPUSeconds(os.Getpid())
 	if err != nil {
 		t.Fatal(err)

@@ -51,7 +51,7 @@ func Markdown(r *Report) string {
 
 	p("## Targets")
 	p("")
-	p("| area | target (issue 6) | measured | |")
+	p("| area | target (issue 14) | measured | |")
 	p("| --- | --- | --- | --- |")
 	for _, t := range r.Targets {
 		mark := "met"
@@ -72,6 +72,9 @@ func Markdown(r *Report) string {
 		startupSection(p, r.DataPlane.Startup)
 	}
 	scaleSection(p, r)
+	if r.PodStartup != nil {
+		podStartupSection(p, r.PodStartup)
+	}
 	if f := Findings(r); len(f) > 0 {
 		p("## What limits the numbers")
 		p("")
@@ -89,7 +92,9 @@ func admissionSection(p printer, r *Report) {
 	p("## 1. Admission")
 	p("")
 	p("Go benchmarks (`go test -bench Admission ./inject`, the same cases): `patch/*` is the whole mutate path,")
-	p("`inject.Injector.Patch` on the raw JSON an AdmissionReview carries; `render/*` is `bootstrap.Render` alone;")
+	p("`inject.Injector.Patch` on the raw JSON an AdmissionReview carries, for the first pod of its shape (its bootstrap")
+	p("rendered); `patch-cached/*` the same for every later pod of the shape, its bootstrap from the webhook's cache")
+	p("(`bootstrap.Cache`, as the webhook serves); `render/*` is `bootstrap.Render` alone;")
 	p("`render-steps/*` split render into building and validating the typed bootstrap and printing it with protojson;")
 	p("`render-yaml/*` is the YAML form (`bootstrap.RenderYAML`, what `planeless render` prints), for comparison.")
 	p("")
@@ -170,14 +175,21 @@ func dataPlaneSection(p printer, r *Report) {
 	p("CPU is user + system time of the Envoy process during the fixed-rate run, per 1,000 requests (at 1,000 rps,")
 	p("the vCPU it uses). RSS: idle after start-up, the most seen right after a load run, and the kernel's peak;")
 	p("\"private\" is its anonymous part (RssAnon), the rest being the Envoy binary's pages that every sidecar on a node shares.")
+	p("Idle PSS divides each shared page among the processes mapping it; \"only its own\" is every page no other process maps")
+	p("(with one Envoy per path on the machine, the binary's pages count there). Stats: one scrape of the sidecar's")
+	p("Prometheus endpoint, idle (none for envoy-quickly, which has no scrape endpoint of its own).")
 	p("")
-	p("| path | sidecar | CPU s / 1,000 HTTP | CPU s / 1,000 gRPC | RSS idle (private) | RSS under load (private) | RSS peak |")
-	p("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+	p("| path | sidecar | CPU s / 1,000 HTTP | CPU s / 1,000 gRPC | RSS idle (private) | PSS idle (only its own) | RSS under load (private) | RSS peak | stats idle |")
+	p("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 	for _, x := range dp.Paths {
 		for _, s := range x.Sidecars {
-			p("| %s | %s | %.3f | %.3f | %.1f MiB (%.1f) | %.1f MiB (%.1f) | %.1f MiB |", x.Name, s.Role, s.HTTPCPUPer1000, s.GRPCCPUPer1000,
-				float64(s.IdleRSSBytes)/mib, float64(s.IdleAnonBytes)/mib, float64(s.LoadRSSBytes)/mib, float64(s.LoadAnonBytes)/mib,
-				float64(s.PeakRSSBytes)/mib)
+			stats := "–"
+			if s.IdleStatsSeries > 0 {
+				stats = fmt.Sprintf("%d series, %.1f KB", s.IdleStatsSeries, float64(s.IdleStatsBytes)/1e3)
+			}
+			p("| %s | %s | %.3f | %.3f | %.1f MiB (%.1f) | %.1f MiB (%.1f) | %.1f MiB (%.1f) | %.1f MiB | %s |", x.Name, s.Role, s.HTTPCPUPer1000, s.GRPCCPUPer1000,
+				float64(s.IdleRSSBytes)/mib, float64(s.IdleAnonBytes)/mib, float64(s.IdlePSSBytes)/mib, float64(s.IdlePrivateBytes)/mib,
+				float64(s.LoadRSSBytes)/mib, float64(s.LoadAnonBytes)/mib, float64(s.PeakRSSBytes)/mib, stats)
 		}
 	}
 	p("")

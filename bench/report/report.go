@@ -3,6 +3,7 @@ package report
 import (
 	"github.com/planeless/planeless/bench/admission"
 	"github.com/planeless/planeless/bench/dataplane"
+	"github.com/planeless/planeless/bench/podstart"
 )
 
 // Report is one `make bench` run.
@@ -16,6 +17,7 @@ type Report struct {
 	Admission  AdmissionLoad     `json:"admission_load"`
 	DataPlane  *dataplane.Result `json:"data_plane,omitempty"`
 	Ratios     *DataPlaneRatios  `json:"data_plane_ratios,omitempty"`
+	PodStartup *podstart.Result  `json:"pod_startup,omitempty"`
 	Targets    []Target          `json:"targets"`
 	Skipped    map[string]string `json:"skipped,omitempty"`
 	// LoadByPhase is the 1-minute load average when each phase began.

@@ -8,54 +8,80 @@ import (
 
 const mib = 1 << 20
 
-// Evaluate fills r.Targets from the issue's targets.
+// Evaluate fills r.Targets from issue 14's goals (see the README's "What it
+// costs"): admission an order of magnitude ahead of Istio's injector, a
+// bootstrap flat in the ports, rules in one restore per family, a
+// lighter sidecar, and under 1 s added to a pod's start on a real node.
 func Evaluate(r *Report) {
 	var t []Target
 	add := func(area, target, measured string, met bool) {
 		t = append(t, Target{Area: area, Target: target, Measured: measured, Met: met})
 	}
-	if b := r.benchmark("patch/emojivoto"); b != nil {
-		add("admission", "typical pod (emojivoto web) mutated in < 1 ms",
-			fmt.Sprintf("%.2f ms", b.NsPerOp/1e6), b.NsPerOp < 1e6)
-	}
-	if b := r.benchmark("patch/large"); b != nil {
-		add("admission", "large pod mutated in < 20 ms",
-			fmt.Sprintf("%.2f ms", b.NsPerOp/1e6), b.NsPerOp < 20e6)
-		add("admission", "large pod mutated with < 10 MB allocated",
-			fmt.Sprintf("%.1f MB", float64(b.BytesPerOp)/1e6), b.BytesPerOp < 10e6)
+	// A Deployment's pods share their shape: every pod after the first
+	// gets its bootstrap from the webhook's cache (patch-cached/*); the
+	// first is rendered (patch/*), and reported next to it.
+	for _, c := range []struct {
+		pod            string
+		maxNs, maxByte float64
+	}{{"emojivoto", 0.3e6, 100e3}, {"large", 2e6, 2e6}} {
+		b, first := r.benchmark("patch-cached/"+c.pod), r.benchmark("patch/"+c.pod)
+		if b == nil || first == nil {
+			continue
+		}
+		add("admission", fmt.Sprintf("%s pod mutated in ≤ %s with ≤ %.0f KB allocated (pods after the first of their shape)", c.pod, dur(c.maxNs), c.maxByte/1e3),
+			fmt.Sprintf("%s, %.0f KB (the first pod of its shape: %s, %.0f KB)", dur(b.NsPerOp), float64(b.BytesPerOp)/1e3, dur(first.NsPerOp), float64(first.BytesPerOp)/1e3),
+			b.NsPerOp <= c.maxNs && float64(b.BytesPerOp) <= c.maxByte)
 	}
 	for _, l := range r.Admission.Levels {
-		if l.Concurrency == 64 {
-			add("admission", "TLS webhook p99 within 2x of the baseline's at concurrency 64",
-				fmt.Sprintf("%.2fx (%.2f ms vs %.2f ms)", l.Ratio.P99, l.Planeless.Latency.P99, l.Baseline.Latency.P99), l.Ratio.P99 <= 2)
+		switch l.Concurrency {
+		case 64:
+			add("admission", "TLS webhook at concurrency 64: ≥ 10% of the no-op server's throughput",
+				fmt.Sprintf("%.1f%% (%.0f/s vs %.0f/s)", 100*l.Ratio.Throughput, l.Planeless.Throughput, l.Baseline.Throughput), l.Ratio.Throughput >= 0.1)
+		case 1:
+			add("admission", "TLS webhook p50 at one client ≤ 0.5 ms (typical pod)",
+				fmt.Sprintf("%.2f ms", l.Planeless.Latency.P50), l.Planeless.Latency.P50 <= 0.5)
 		}
 	}
+	if b := r.benchmark("render/ports-100"); b != nil {
+		add("admission", "bootstrap of a pod with 100 intercepted ports ≤ 30 KB, rendered in ≤ 1 ms",
+			fmt.Sprintf("%.1f KB, %s", float64(b.BootstrapBytes)/1e3, dur(b.NsPerOp)), b.BootstrapBytes <= 30e3 && b.NsPerOp <= 1e6)
+	}
 	if dp := r.DataPlane; dp != nil && r.Ratios != nil {
-		if added, ok := r.Ratios.AddedHTTPP99MS[dataplane.Planeless]; ok {
-			add("data plane", "added HTTP p99 through both sidecars < 1 ms over direct at 1,000 rps",
-				fmt.Sprintf("%+.2f ms", added), added < 1)
-		}
 		q := r.Ratios.PlanelessEnvoyQuickly
-		add("data plane", "HTTP p99 no worse than envoy-quickly's (ratio ≤ 1.05)", fmt.Sprintf("%.2f", q.HTTPP99), q.HTTPP99 <= 1.05)
-		add("data plane", "gRPC p99 no worse than envoy-quickly's (ratio ≤ 1.05)", fmt.Sprintf("%.2f", q.GRPCP99), q.GRPCP99 <= 1.05)
+		add("data plane", "HTTP p99 no worse than envoy-quickly's (ratio ≤ 1.0)", fmt.Sprintf("%.2f", q.HTTPP99), q.HTTPP99 <= 1.0)
+		add("data plane", "gRPC p99 within 5% of envoy-quickly's (ratio ≤ 1.05)", fmt.Sprintf("%.2f", q.GRPCP99), q.GRPCP99 <= 1.05)
+		add("data plane", "sidecar CPU within 5% of envoy-quickly's (ratio ≤ 1.05)", fmt.Sprintf("%.2f", q.CPUPer1000), q.CPUPer1000 <= 1.05)
 		if pl := dp.Path(dataplane.Planeless); pl != nil {
-			worstCPU, worstRSS, worstAnon := 0.0, int64(0), int64(0)
+			var worstPrivate, worstAnon, worstPSS int64
+			worstSeries, worstBytes := 0, 0
 			for _, s := range pl.Sidecars {
-				worstCPU = max(worstCPU, s.HTTPCPUPer1000)
-				worstRSS = max(worstRSS, s.IdleRSSBytes)
-				worstAnon = max(worstAnon, s.IdleAnonBytes)
+				worstPrivate, worstAnon, worstPSS = max(worstPrivate, s.IdlePrivateBytes), max(worstAnon, s.IdleAnonBytes), max(worstPSS, s.IdlePSSBytes)
+				worstSeries, worstBytes = max(worstSeries, s.IdleStatsSeries), max(worstBytes, s.IdleStatsBytes)
 			}
-			add("data plane", "< 0.15 vCPU per 1,000 requests per sidecar (HTTP, worst sidecar)",
-				fmt.Sprintf("%.3f", worstCPU), worstCPU < 0.15)
-			add("data plane", "Envoy RSS idle < 30 MB (worst sidecar)",
-				fmt.Sprintf("%.1f MiB (private part %.1f MiB; the rest is the binary's shared pages)", float64(worstRSS)/mib, float64(worstAnon)/mib), worstRSS < 30*mib)
+			add("data plane", "sidecar memory idle: private (anonymous) ≤ 10 MiB, PSS reported (worst sidecar)",
+				fmt.Sprintf("%.1f MiB anonymous; PSS %.1f MiB, pages only it maps %.1f MiB (the Envoy binary's, when it is the only Envoy running)",
+					float64(worstAnon)/mib, float64(worstPSS)/mib, float64(worstPrivate)/mib), worstAnon <= 10*mib)
+			add("data plane", fmt.Sprintf("stats per idle pod: at most half the %d series (%d KB a scrape) before the inclusion list", statsBeforeSeries, statsBeforeBytes/1000),
+				fmt.Sprintf("%d series, %.1f KB", worstSeries, float64(worstBytes)/1e3), worstSeries > 0 && worstSeries <= statsBeforeSeries/2)
 		}
 		s := dp.Startup
-		add("start-up", "rules installed in < 100 ms", fmt.Sprintf("%.0f ms (process start included)", s.InitMS), s.InitMS < 100)
-		add("start-up", "Envoy ready in < 1 s", fmt.Sprintf("%.0f ms", s.PlanelessReadyMS), s.PlanelessReadyMS < 1000)
+		add("start-up", "rules installed in < 30 ms (one iptables-restore per family)", fmt.Sprintf("%.0f ms (process start included)", s.InitMS), s.InitMS < 30)
+	}
+	if ps := r.PodStartup; ps != nil && ps.Pods > 0 {
+		add("start-up", "pod start-up on a real node: under 1 s added from create to Ready (injected − uninjected medians)",
+			fmt.Sprintf("%+.2f s (injected %.2f s, uninjected %.2f s; medians of %d pods each)",
+				ps.AddedMS/1e3, ps.Injected.MedianMS/1e3, ps.Uninjected.MedianMS/1e3, ps.Pods), ps.AddedMS < 1000)
 	}
 	r.Targets = t
 }
+
+// statsBeforeSeries and statsBeforeBytes are one scrape of an idle
+// emojivoto web sidecar before the stats inclusion list (Envoy 1.40, this
+// machine, 2026-12-02): the baseline of the stats target.
+const (
+	statsBeforeSeries = 2244
+	statsBeforeBytes  = 319912
+)
 
 func (r *Report) benchmark(name string) *Benchmark {
 	for i := range r.Benchmarks {

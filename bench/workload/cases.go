@@ -29,17 +29,23 @@ const BootstrapBytesUnit = "bootstrap-bytes"
 
 // Cases returns the admission benchmarks: the whole mutate path
 // (inject.Injector.Patch on raw JSON) for the emojivoto web pod and the
-// large pod, and the render step alone (bootstrap.Render) for those and for
-// 1, 10 and 100 intercepted ports.
+// large pod, as the first pod of its shape (patch/*: its bootstrap
+// rendered) and as any later one (patch-cached/*: its bootstrap from the
+// webhook's cache), and the render step alone (bootstrap.Render) for those
+// and for 1, 10 and 100 intercepted ports.
 func Cases(repoRoot string) ([]Case, error) {
 	emojivoto, err := Emojivoto(repoRoot)
 	if err != nil {
 		return nil, err
 	}
 	inj := inject.New()
+	cached := inject.New()
+	cached.Bootstraps = bootstrap.NewCache(bootstrap.DefaultCacheBytes)
 	cases := []Case{
 		{"patch/emojivoto", patchCase(inj, emojivoto)},
 		{"patch/large", patchCase(inj, Raw(Large()))},
+		{"patch-cached/emojivoto", patchCase(cached, emojivoto)},
+		{"patch-cached/large", patchCase(cached, Raw(Large()))},
 	}
 	pods := map[string]*corev1.Pod{"large": Large()}
 	names := []string{"emojivoto", "large"}

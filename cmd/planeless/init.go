@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -63,7 +64,11 @@ The injector writes the flags from the pod's annotations.`,
 					return err
 				}
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "installed planeless iptables rules (%s)\n", used)
+			// What is in place now, for kubectl logs: installing again
+			// replaces these rules, it never adds to them.
+			rules := iptables.Plan(cfg)
+			fmt.Fprintf(cmd.ErrOrStderr(), "installed planeless iptables rules (%s, one iptables-restore per family): %s\n%s",
+				used, countByFamily(rules), iptables.Format(rules))
 			return nil
 		},
 	}
@@ -107,4 +112,22 @@ func copySelf(path string) error {
 		return fmt.Errorf("copying this binary to %s: %w", path, err)
 	}
 	return nil
+}
+
+// countByFamily says how many rules of each family rules hold: "13 IPv4
+// and 13 IPv6 rules".
+func countByFamily(rules []iptables.Rule) string {
+	var parts []string
+	for _, f := range []iptables.Family{iptables.IPv4, iptables.IPv6} {
+		n := 0
+		for _, r := range rules {
+			if r.Family == f {
+				n++
+			}
+		}
+		if n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, f))
+		}
+	}
+	return strings.Join(parts, " and ") + " rules"
 }

@@ -50,8 +50,8 @@ func startShop(t *testing.T) *shop {
 	return s
 }
 
-// Stats names. The cluster names are the bootstrap's: inbound|<port>|http
-// (HTTP/1.1 to the app), inbound|<port>|grpc (HTTP/2 to the app), and one
+// Stats names. The cluster names are the bootstrap's: inbound|http
+// (HTTP/1.1 to the app, every port), inbound|grpc (HTTP/2 to the app), and one
 // DFPCluster_<host>_<port> per destination on the outbound side.
 const (
 	upstreamRqTotal   = "envoy_cluster_upstream_rq_total"

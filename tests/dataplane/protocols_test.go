@@ -83,7 +83,9 @@ func TestInboundPortsCarryTrafficByProtocol(t *testing.T) {
 	}
 
 	t.Run("every HTTP request is logged as JSON with the pod's identity", func(t *testing.T) {
-		l := logLine(t, cart, func(l map[string]any) bool { return l["upstream_cluster"] == "inbound|8081|grpc" })
+		l := logLine(t, cart, func(l map[string]any) bool {
+			return l["upstream_cluster"] == "inbound|grpc" && l["upstream_host"] == fmt.Sprintf("%s:8081", cart.IP)
+		})
 		for field, want := range map[string]any{
 			"direction": "inbound", "namespace": "shop", "app": "cart", "version": "v1", "pod": "cart",
 			"source_workload": nil, "destination_workload": "cart.shop",

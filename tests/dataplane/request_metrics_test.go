@@ -80,7 +80,7 @@ func TestPerDestinationMetrics(t *testing.T) {
 				"envoy_cluster_name", fmt.Sprintf("DFPCluster_%s_8080", serverIP), "destination_host", serverIP, "destination_port", "8080"), sent,
 		},
 		"the gRPC stats filter counts codes per inbound cluster": {
-			server, "envoy_cluster_grpc", with(serverIs, "envoy_cluster_name", "inbound|8080|grpc", "grpc_status", "14"), 2,
+			server, "envoy_cluster_grpc", with(serverIs, "envoy_cluster_name", "inbound|grpc", "grpc_status", "14"), 2,
 		},
 		"the gRPC stats filter counts codes on the outbound side": {
 			client, "envoy_cluster_grpc", with(clientIs, "envoy_cluster_name", "outbound|http", "grpc_status", "0"), 1,

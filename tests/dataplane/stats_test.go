@@ -39,17 +39,17 @@ func TestStatsCountExactlyTheRequestsSent(t *testing.T) {
 		match map[string]string
 		want  float64
 	}{
-		"the server's HTTP/1.1 cluster for port 8080 counts every REST request": {
+		"the server's HTTP/1.1 cluster counts every REST request": {
 			before: serverBefore, after: serverAfter, name: upstreamRqTotal,
-			match: cluster("inbound|8080|http"), want: restOK + restFailed,
+			match: cluster("inbound|http"), want: restOK + restFailed,
 		},
-		"the server's port 8080 counts the 500s by code": {
+		"the server's HTTP/1.1 cluster counts the 500s by code": {
 			before: serverBefore, after: serverAfter, name: upstreamRq,
-			match: map[string]string{"envoy_cluster_name": "inbound|8080|http", "envoy_response_code": "500"}, want: restFailed,
+			match: map[string]string{"envoy_cluster_name": "inbound|http", "envoy_response_code": "500"}, want: restFailed,
 		},
-		"the server's HTTP/2 cluster for port 9090 counts every gRPC call": {
+		"the server's HTTP/2 cluster counts every gRPC call": {
 			before: serverBefore, after: serverAfter, name: upstreamRqTotal,
-			match: cluster("inbound|9090|grpc"), want: grpcCalls,
+			match: cluster("inbound|grpc"), want: grpcCalls,
 		},
 		"the client's outbound listener counts every request": {
 			before: clientBefore, after: clientAfter, name: downstreamRqTotal,

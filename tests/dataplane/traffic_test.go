@@ -85,7 +85,7 @@ func TestTrafficThroughBothSidecars(t *testing.T) {
 			t.Fatalf("gRPC: %s %s", r.Code, r.Message)
 		}
 		after := s.server.Stats(t)
-		for name, want := range map[string]float64{"inbound|8080|http": 1, "inbound|8080|grpc": 1} {
+		for name, want := range map[string]float64{"inbound|http": 1, "inbound|grpc": 1} {
 			got := after.Sum(upstreamRqTotal, cluster(name)) - before.Sum(upstreamRqTotal, cluster(name))
 			if got != want {
 				t.Errorf("cluster %s got %v requests, want %v", name, got, want)

@@ -167,9 +167,9 @@ func TestHostilePodsAreRefusedShortlyThroughTheAPIServer(t *testing.T) {
 			pod:  worstCases(t)["a 1 MB tracing endpoint"],
 			want: []string{"the pod is 1025 KiB of JSON, more than the 384 KiB planeless injects"},
 		},
-		"40 intercepted ports": {
-			pod:  pods.New("many", pods.ManyPorts(2000, 40)),
-			want: []string{"the proxy's configuration for 40 intercepted ports is at least", "planeless.dev/exclude-inbound-ports"},
+		"annotations that leave the proxy's configuration no room": {
+			pod:  pods.New("crowded", pods.Annotation("example.com/big", strings.Repeat("x", 250<<10))),
+			want: []string{"KiB the pod's annotations leave it", "shorten the pod's own annotations"},
 		},
 	}
 	for name, tc := range tests {

@@ -79,10 +79,9 @@ func Ports(ports ...corev1.ContainerPort) Option {
 }
 
 // WorstCasePorts is how many intercepted ports the worst-case pod of the
-// bounds tests has: with 16 logged headers of 64 characters and tracing,
-// about as many as fit the bootstrap's budget (the pod is refused with one
-// more, or two).
-const WorstCasePorts = 15
+// bounds tests has: as many as a pod may declare (proxy.MaxPorts), since
+// the bootstrap no longer grows with them.
+const WorstCasePorts = 256
 
 // ManyPorts declares n TCP ports on the first container, from first on.
 func ManyPorts(first, n int) Option {

@@ -5,7 +5,9 @@
 //     scale), then webhook.Serve and its TLS baseline under load;
 //  2. data plane and 3. start-up: TestBench of bench/dataplane, on the
 //     network-namespace harness (root);
-//  4. scale: the render benchmarks for 1, 10 and 100 ports.
+//  4. scale: the render benchmarks for 1, 10 and 100 ports;
+//  5. pod start-up: TestBenchStartup of tests/node, on a real one-node
+//     cluster (root): create to Ready, injected and not.
 //
 // BENCH_QUICK=1 (or -quick) shortens every run.
 package main
@@ -24,6 +26,7 @@ import (
 
 	"github.com/planeless/planeless/bench/admission"
 	"github.com/planeless/planeless/bench/dataplane"
+	"github.com/planeless/planeless/bench/podstart"
 	"github.com/planeless/planeless/bench/report"
 	"github.com/planeless/planeless/bench/workload"
 	"github.com/planeless/planeless/tests/need"
@@ -79,6 +82,12 @@ func run(out string, quick bool) error {
 	} else {
 		r.DataPlane = dp
 		r.Ratios = report.Ratios(dp)
+	}
+
+	phase("pod start-up on a real node")
+	if r.PodStartup, err = podStartup(root, work, quick); err != nil {
+		r.Skipped["pod start-up on a real node"] = err.Error()
+		fmt.Fprintln(os.Stderr, "bench: pod start-up:", err)
 	}
 
 	r.Machine.LoadAvgEnd = loadAverage()
@@ -182,35 +191,29 @@ func admissionLoad(root, work string, quick bool) (report.AdmissionLoad, error) 
 }
 
 func dataPlane(root, work string, quick bool) (*dataplane.Result, error) {
-	file := filepath.Join(work, "dataplane.json")
-	logFile := filepath.Join(os.TempDir(), "planeless-bench-dataplane.log")
-	log, err := os.Create(logFile)
-	if err != nil {
-		return nil, err
-	}
-	defer log.Close()
-	cmd := exec.Command("go", "test", "-count=1", "-timeout", "15m", "-run", "^TestBench$", "-v", "./bench/dataplane")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "BENCH_DATAPLANE="+file)
-	if quick {
-		cmd.Env = append(cmd.Env, "BENCH_QUICK=1")
-	}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("go test ./bench/dataplane: %w (log: %s)", err, logFile)
-	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("TestBench wrote no result (skipped? log: %s): %w", logFile, err)
-	}
 	var r dataplane.Result
-	if err := json.Unmarshal(data, &r); err != nil {
+	if err := testResult(root, work, "./bench/dataplane", "TestBench", "BENCH_DATAPLANE", quick, &r); err != nil {
 		return nil, err
 	}
 	for _, p := range r.Paths {
 		fmt.Fprintf(os.Stderr, "    %-14s HTTP p99 %.2f ms, max %.0f/s; gRPC p99 %.2f ms, max %.0f/s\n", p.Name,
 			p.HTTPFixed.Latency.P99, p.HTTPMax.Throughput, p.GRPCFixed.Latency.P99, p.GRPCMax.Throughput)
 	}
+	return &r, nil
+}
+
+func podStartup(root, work string, quick bool) (*podstart.Result, error) {
+	var r podstart.Result
+	if err := testResult(root, work, "./tests/node", "TestBenchStartup", "BENCH_STARTUP", quick, &r); err != nil {
+		return nil, err
+	}
+	for _, k := range []struct {
+		name string
+		s    podstart.Summary
+	}{{"uninjected", r.Uninjected}, {"injected", r.Injected}} {
+		fmt.Fprintf(os.Stderr, "    %-10s create to Ready: median %.0f ms, p90 %.0f ms, max %.0f ms (%d pods)\n", k.name, k.s.MedianMS, k.s.P90MS, k.s.MaxMS, k.s.Pods)
+	}
+	fmt.Fprintf(os.Stderr, "    added by the sidecar (medians): %.0f ms\n", r.AddedMS)
 	return &r, nil
 }
 

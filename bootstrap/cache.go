@@ -1,0 +1,126 @@
+package bootstrap
+
+import (
+	"container/list"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/planeless/planeless/proxy"
+)
+
+// DefaultCacheBytes is the memory a webhook's Cache may hold: some 600
+// bootstraps of 25 KiB, more shapes than a cluster has workloads.
+const DefaultCacheBytes = 16 << 20
+
+// Cache renders each bootstrap once: the pods of one Deployment (one
+// ReplicaSet, one pod template) share their Spec, so every pod after the
+// first gets the bytes rendered for it. It keeps the most recently used
+// bootstraps within a budget of bytes, keys and bootstraps counted, and is
+// safe for concurrent use. A nil *Cache renders every time.
+//
+// The key is the Spec itself, encoded: everything Render reads is in the
+// Spec (TestCacheKeyHoldsTheWholeSpec keeps every field of it exported, so
+// the encoding sees it), and the rest is this binary's code.
+type Cache struct {
+	budget int
+
+	mu      sync.Mutex
+	entries map[string]*list.Element
+	lru     *list.List // of *cacheEntry, most recently used first
+	stats   CacheStats
+}
+
+// CacheStats are a Cache's counters, for metrics.
+type CacheStats struct {
+	// Hits and Misses count the renders answered from the cache and those
+	// rendered.
+	Hits, Misses uint64
+	// Evictions counts the bootstraps dropped to stay within the budget.
+	Evictions uint64
+	// Entries and Bytes are what the cache holds now.
+	Entries, Bytes int
+}
+
+type cacheEntry struct {
+	key    string
+	config []byte
+}
+
+func (e *cacheEntry) size() int { return len(e.key) + len(e.config) }
+
+// NewCache returns a cache holding at most budget bytes of keys and
+// bootstraps.
+func NewCache(budget int) *Cache {
+	return &Cache{budget: budget, entries: map[string]*list.Element{}, lru: list.New()}
+}
+
+// Render returns Render(s), from the cache when a Spec equal to s was
+// rendered before. The bytes are shared: callers must not change them.
+func (c *Cache) Render(s *proxy.Spec) ([]byte, error) {
+	if c == nil || s == nil {
+		return Render(s)
+	}
+	k, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encoding the spec as a cache key: %w", err)
+	}
+	key := string(k)
+	if config, ok := c.get(key); ok {
+		return config, nil
+	}
+	config, err := Render(s)
+	if err != nil {
+		return nil, err
+	}
+	c.put(&cacheEntry{key: key, config: config})
+	return config, nil
+}
+
+func (c *Cache) get(key string) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	if !ok {
+		c.stats.Misses++
+		return nil, false
+	}
+	c.stats.Hits++
+	c.lru.MoveToFront(e)
+	return e.Value.(*cacheEntry).config, true
+}
+
+// put adds e, dropping the least recently used bootstraps until the cache
+// is within its budget again. A bootstrap larger than the whole budget is
+// not kept.
+func (c *Cache) put(e *cacheEntry) {
+	if e.size() > c.budget {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.entries[e.key]; ok {
+		return // rendered meanwhile by another review of the same shape
+	}
+	c.entries[e.key] = c.lru.PushFront(e)
+	c.stats.Entries++
+	c.stats.Bytes += e.size()
+	for c.stats.Bytes > c.budget {
+		oldest := c.lru.Back()
+		dropped := c.lru.Remove(oldest).(*cacheEntry)
+		delete(c.entries, dropped.key)
+		c.stats.Entries--
+		c.stats.Bytes -= dropped.size()
+		c.stats.Evictions++
+	}
+}
+
+// Stats returns the cache's counters now.
+func (c *Cache) Stats() CacheStats {
+	if c == nil {
+		return CacheStats{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats
+}

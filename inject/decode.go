@@ -1,0 +1,73 @@
+package inject
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	k8sjson "sigs.k8s.io/json"
+)
+
+// decodePod reads the pod of a review as the injector needs it, and no
+// more: a container's environment and mounts, and what a volume holds,
+// make most of a large pod's bytes and nothing of the injection reads
+// them, so they are skipped, not decoded (the patch adds to the pod, it
+// never re-encodes it). Case-sensitive, as the API server decodes: a
+// member the API server would not take for metadata or spec is not taken
+// for it here.
+func decodePod(raw []byte) (*corev1.Pod, error) {
+	var v podView
+	if err := k8sjson.UnmarshalCaseSensitivePreserveInts(raw, &v); err != nil {
+		return nil, err
+	}
+	pod := &corev1.Pod{TypeMeta: v.TypeMeta, ObjectMeta: v.ObjectMeta, Spec: v.Spec.PodSpec}
+	pod.Spec.InitContainers = containersOf(v.Spec.InitContainers)
+	pod.Spec.Containers = containersOf(v.Spec.Containers)
+	if v.Spec.Volumes != nil {
+		pod.Spec.Volumes = make([]corev1.Volume, len(v.Spec.Volumes))
+		for i, vol := range v.Spec.Volumes {
+			pod.Spec.Volumes[i].Name = vol.Name
+		}
+	}
+	return pod, nil
+}
+
+// podView, specView, containerView and volumeView are the pod's types
+// with the fields the injector does not read shadowed by skipped: the
+// decoder fills the outer field of a name, never the embedded one.
+type podView struct {
+	corev1.Pod
+	Spec specView `json:"spec"`
+}
+
+type specView struct {
+	corev1.PodSpec
+	InitContainers      []containerView `json:"initContainers"`
+	Containers          []containerView `json:"containers"`
+	EphemeralContainers skipped         `json:"ephemeralContainers"`
+	Volumes             []volumeView    `json:"volumes"`
+}
+
+type containerView struct {
+	corev1.Container
+	Env          skipped `json:"env"`
+	EnvFrom      skipped `json:"envFrom"`
+	VolumeMounts skipped `json:"volumeMounts"`
+}
+
+type volumeView struct {
+	Name string `json:"name"`
+}
+
+// skipped takes any JSON value and keeps nothing of it.
+type skipped struct{}
+
+func (*skipped) UnmarshalJSON([]byte) error { return nil }
+
+func containersOf(views []containerView) []corev1.Container {
+	if views == nil {
+		return nil
+	}
+	out := make([]corev1.Container, len(views))
+	for i := range views {
+		out[i] = views[i].Container
+	}
+	return out
+}

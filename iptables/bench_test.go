@@ -1,0 +1,59 @@
+package iptables
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os/exec"
+	"testing"
+
+	"github.com/planeless/planeless/tests/need"
+)
+
+// BenchmarkInstall installs the rules of a typical pod (one port, egress,
+// IPv6) again and again in one network namespace: each round is what the
+// init container does, with the backend found (auto) or given (nft). in
+// process is Install alone (the backend probe, then one iptables-save and
+// one iptables-restore per family); cli is `planeless init`, process start
+// included, as the init container runs it.
+func BenchmarkInstall(b *testing.B) {
+	need.Root(b)
+	need.Command(b, "ip", "apt-get install iproute2")
+	need.Command(b, "iptables-nft-restore", "apt-get install iptables")
+	id := make([]byte, 4)
+	if _, err := rand.Read(id); err != nil {
+		b.Fatal(err)
+	}
+	ns := "planeless-bench-" + hex.EncodeToString(id)
+	if out, err := exec.Command("ip", "netns", "add", ns).CombinedOutput(); err != nil {
+		b.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	b.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	c := DefaultConfig()
+	c.InboundPorts = []uint16{8080}
+
+	for _, backend := range []Backend{BackendAuto, BackendNFT} {
+		b.Run("in-process/"+string(backend), func(b *testing.B) {
+			err := inNetns(ns, func() error {
+				for b.Loop() {
+					if _, err := Install(context.Background(), backend, c); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	bin := buildPlaneless(b)
+	b.Run("cli/auto", func(b *testing.B) {
+		args := append([]string{"netns", "exec", ns, bin, "init"}, c.Args()...)
+		for b.Loop() {
+			if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+				b.Fatalf("planeless init: %v: %s", err, out)
+			}
+		}
+	})
+}
