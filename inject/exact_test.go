@@ -119,39 +119,47 @@ func sameJSON(t *testing.T, want, got []byte) {
 // The webhook's patch, applied to the request's object by the API
 // server's own JSON patch implementation (evanphx/json-patch v4, as
 // kube-apiserver applies a webhook's answer), gives exactly the pod
-// `planeless inject` prints: on every corpus workload.
+// `planeless inject` prints: on every corpus workload, in both modes (CNI
+// mode inserts its check first, also without native sidecars).
 func TestPatchGivesWhatInjectPrints(t *testing.T) {
 	for name, raw := range corpus(t) {
-		t.Run(name, func(t *testing.T) {
-			printed, res, err := New().Pod(t.Context(), raw, "corpus")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ops, patchRes, err := New().Patch(t.Context(), raw, "corpus")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.Skipped != "" || patchRes.Skipped != "" {
-				if printed != nil || ops != nil || res.Skipped != patchRes.Skipped {
-					t.Errorf("a skipped pod got output or a patch, or two reasons: %q, %q", res.Skipped, patchRes.Skipped)
-				}
-				return
-			}
-			encoded, err := json.Marshal(ops)
-			if err != nil {
-				t.Fatal(err)
-			}
-			patch, err := apiserverpatch.DecodePatch(encoded)
-			if err != nil {
-				t.Fatalf("the API server cannot read the patch: %v", err)
-			}
-			applied, err := patch.Apply(raw)
-			if err != nil {
-				t.Fatalf("the API server cannot apply the patch: %v\n%s", err, encoded)
-			}
-			sameJSON(t, printed, applied)
-		})
+		for mode, injector := range map[string]func() *Injector{"init mode": New, "CNI mode": cniInjector} {
+			t.Run(name+"/"+mode, func(t *testing.T) {
+				testPatchGivesWhatInjectPrints(t, injector(), raw)
+			})
+		}
 	}
+}
+
+func testPatchGivesWhatInjectPrints(t *testing.T, i *Injector, raw []byte) {
+	t.Helper()
+	printed, res, err := i.Pod(t.Context(), raw, "corpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, patchRes, err := i.Patch(t.Context(), raw, "corpus")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Skipped != "" || patchRes.Skipped != "" {
+		if printed != nil || ops != nil || res.Skipped != patchRes.Skipped {
+			t.Errorf("a skipped pod got output or a patch, or two reasons: %q, %q", res.Skipped, patchRes.Skipped)
+		}
+		return
+	}
+	encoded, err := json.Marshal(ops)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch, err := apiserverpatch.DecodePatch(encoded)
+	if err != nil {
+		t.Fatalf("the API server cannot read the patch: %v", err)
+	}
+	applied, err := patch.Apply(raw)
+	if err != nil {
+		t.Fatalf("the API server cannot apply the patch: %v\n%s", err, encoded)
+	}
+	sameJSON(t, printed, applied)
 }
 
 // What Pod returns decodes to exactly the typed injection of the pod: the
