@@ -21,7 +21,7 @@ func (i *Injector) validateContainer(s *proxy.Spec) corev1.Container {
 	c := *i.Templates.Init.DeepCopy()
 	c.Name = ValidateName
 	c.Command = []string{"planeless", "validate"}
-	c.Args = append(iptables.FromSpec(s).Args(), "--copy-to="+DrainHelper)
+	c.Args = append(iptables.FromSpec(s).Args(), "--copy-to="+ProxyHelper)
 	// Its message is what `kubectl describe` shows when it fails.
 	c.TerminationMessagePolicy = corev1.TerminationMessageFallbackToLogsOnError
 	uid, gid := validateUser(s)

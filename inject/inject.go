@@ -174,7 +174,7 @@ func (i *Injector) initContainer(s *proxy.Spec) corev1.Container {
 	c := *i.Templates.Init.DeepCopy()
 	c.Name = InitName
 	c.Command = []string{"planeless", "init"}
-	c.Args = append(iptables.FromSpec(s).Args(), "--copy-to="+DrainHelper)
+	c.Args = append(iptables.FromSpec(s).Args(), "--copy-to="+ProxyHelper)
 	sc := c.SecurityContext
 	if sc == nil {
 		sc = &corev1.SecurityContext{}
@@ -268,15 +268,25 @@ func (i *Injector) proxyContainer(s *proxy.Spec) corev1.Container {
 		}
 		if c.Lifecycle.PreStop == nil {
 			c.Lifecycle.PreStop = &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{
-				DrainHelper, "drain", "--admin-socket=" + bootstrap.AdminSocket, "--seconds=" + strconv.Itoa(s.Proxy.DrainSeconds),
+				ProxyHelper, "drain", "--admin-socket=" + bootstrap.AdminSocket, "--seconds=" + strconv.Itoa(s.Proxy.DrainSeconds),
 			}}}
 		}
 	}
+	// As a native sidecar, the proxy holds the pod's next containers back
+	// until its postStart hook returns: `planeless wait` returns as soon as
+	// Envoy is ready (a startup probe would make the application wait for
+	// the probe's next 1 s tick, often two), and fails after StartTimeout,
+	// when the kubelet restarts the proxy.
 	if s.Proxy.NativeSidecar {
 		c.RestartPolicy = ptr(corev1.ContainerRestartPolicyAlways)
-		startup := *ready.DeepCopy()
-		startup.FailureThreshold = 60
-		c.StartupProbe = &startup
+		if c.Lifecycle == nil {
+			c.Lifecycle = &corev1.Lifecycle{}
+		}
+		if c.Lifecycle.PostStart == nil {
+			c.Lifecycle.PostStart = &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{
+				ProxyHelper, "wait", "--admin-socket=" + bootstrap.AdminSocket, "--timeout=" + StartTimeout.String(),
+			}}}
+		}
 	}
 	return c
 }

@@ -168,8 +168,17 @@ func TestPlacement(t *testing.T) {
 			if isNative := proxy.RestartPolicy != nil && *proxy.RestartPolicy == corev1.ContainerRestartPolicyAlways; isNative != tc.native {
 				t.Errorf("restartPolicy Always = %v, want %v", isNative, tc.native)
 			}
-			if tc.native && (proxy.StartupProbe == nil || proxy.StartupProbe.HTTPGet.Path != "/ready") {
-				t.Errorf("native sidecar needs a startup probe on /ready, got %+v", proxy.StartupProbe)
+			// The kubelet starts the next container when the native
+			// sidecar's postStart hook returns: it must wait for Envoy.
+			var postStart []string
+			if proxy.Lifecycle != nil && proxy.Lifecycle.PostStart != nil && proxy.Lifecycle.PostStart.Exec != nil {
+				postStart = proxy.Lifecycle.PostStart.Exec.Command
+			}
+			if wantWait := tc.native; wantWait != (len(postStart) > 1 && postStart[0] == ProxyHelper && postStart[1] == "wait") {
+				t.Errorf("postStart = %q; want planeless wait: %v", postStart, wantWait)
+			}
+			if proxy.StartupProbe != nil {
+				t.Errorf("startup probe %+v: it would hold the application back until its next tick", proxy.StartupProbe)
 			}
 		})
 	}

@@ -93,7 +93,7 @@ func TestDrainSecondsBecomeThePreStopDrain(t *testing.T) {
 			}
 			var want []string
 			if tc.sleep > 0 {
-				want = []string{DrainHelper, "drain", "--admin-socket=/run/planeless-admin/admin.sock", fmt.Sprintf("--seconds=%d", tc.sleep)}
+				want = []string{ProxyHelper, "drain", "--admin-socket=/run/planeless-admin/admin.sock", fmt.Sprintf("--seconds=%d", tc.sleep)}
 			}
 			if !slices.Equal(got, want) {
 				t.Errorf("preStop %q, want %q", got, want)

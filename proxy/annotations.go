@@ -113,7 +113,7 @@ var Annotations = []Annotation{
 		"Envoy worker threads.",
 		integer(1, 64, func(s *Spec) *int { return &s.Proxy.Concurrency })),
 	annotation(Prefix+"native-sidecar", "true",
-		"Run Envoy as a native sidecar (an init container with restartPolicy Always, Kubernetes 1.29+). false adds a regular container for older clusters.",
+		"Run Envoy as a native sidecar (an init container with restartPolicy Always, Kubernetes 1.29+): the application starts once Envoy is ready. false adds a regular container for older clusters.",
 		boolean(func(s *Spec) *bool { return &s.Proxy.NativeSidecar })),
 	annotation(Prefix+"drain-seconds", "5",
 		"How long Envoy keeps serving open connections after the pod is asked to stop.",

@@ -241,8 +241,8 @@ func startupSection(p printer, s dataplane.Startup) {
 	p("| Envoy start to first 200 from `/ready`, envoy-quickly's configuration | %.1f ms |", s.EnvoyQuicklyReadyMS)
 	p("| extra time before the app starts (rules, then Envoy ready) | %.1f ms |", s.ExtraMS)
 	p("")
-	p("On a node the app starts once the kubelet's startup probe of the native sidecar passes; its period is 1 s,")
-	p("so up to 1 s more can pass there between Envoy being ready and the app starting.")
+	p("On a node the app starts once the native sidecar's postStart hook (`planeless wait`) returns, which it does as")
+	p("soon as Envoy answers `/ready`; section 5 measures the whole pod.")
 	p("")
 }
 

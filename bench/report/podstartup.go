@@ -32,8 +32,8 @@ func podStartupSection(p printer, r *podstart.Result) {
 	p("")
 	p("Added by the sidecar (injected − uninjected medians, create to Ready): **%.0f ms**.", r.AddedMS)
 	p("")
-	p("\"Initialized\" is when every init container has run and every native sidecar has started and passed its")
-	p("startup probe (the kubelet runs the app only then). When the kubelet says each container started, in seconds")
+	p("\"Initialized\" is when every init container has run and every native sidecar has started and its postStart")
+	p("hook has returned (the kubelet runs the app only then). When the kubelet says each container started, in seconds")
 	p("after the pod's creation (medians; both timestamps have 1 s resolution): injected %s; uninjected %s.",
 		starts(r.Injected.KubeletStartedMedianS), starts(r.Uninjected.KubeletStartedMedianS))
 	p("")
