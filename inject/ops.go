@@ -39,18 +39,6 @@ type before struct {
 	probePorts []map[string]any
 }
 
-var probeKinds = []string{"liveness", "readiness", "startup"}
-
-func probeOfKind(c *corev1.Container, kind string) *corev1.Probe {
-	switch kind {
-	case "liveness":
-		return c.LivenessProbe
-	case "readiness":
-		return c.ReadinessProbe
-	}
-	return c.StartupProbe
-}
-
 func tcpPorts(c *corev1.Container) map[string]any {
 	ports := map[string]any{}
 	for _, kind := range probeKinds {

@@ -20,6 +20,20 @@ type RewrittenProbe struct {
 	Port intstr.IntOrString `json:"port"`
 }
 
+// probeKinds are the kinds of probe a container has, in the order the
+// injector visits them (rewriting) and the patch names them.
+var probeKinds = []string{"liveness", "readiness", "startup"}
+
+func probeOfKind(c *corev1.Container, kind string) *corev1.Probe {
+	switch kind {
+	case "liveness":
+		return c.LivenessProbe
+	case "readiness":
+		return c.ReadinessProbe
+	}
+	return c.StartupProbe
+}
+
 // rewriteProbes points every TCP probe of an intercepted port at its probe
 // port (proxy.TCPProbe), so that it still fails when the application does
 // not accept connections. It returns what it changed, and warnings for the
@@ -29,18 +43,16 @@ func rewriteProbes(pod *corev1.Pod, s *proxy.Spec) ([]RewrittenProbe, []string) 
 	var warnings []string
 	for i := range pod.Spec.Containers {
 		c := &pod.Spec.Containers[i]
-		for _, p := range []struct {
-			kind  string
-			probe *corev1.Probe
-		}{{"liveness", c.LivenessProbe}, {"readiness", c.ReadinessProbe}, {"startup", c.StartupProbe}} {
-			if p.probe == nil {
+		for _, kind := range probeKinds {
+			probe := probeOfKind(c, kind)
+			if probe == nil {
 				continue
 			}
-			if tp, ok := s.ProbeOf(c, p.probe.TCPSocket); ok {
-				rewritten = append(rewritten, RewrittenProbe{Container: c.Name, Probe: p.kind, Port: p.probe.TCPSocket.Port})
-				p.probe.TCPSocket.Port = intstr.FromInt32(int32(tp.ProbePort))
+			if tp, ok := s.ProbeOf(c, probe.TCPSocket); ok {
+				rewritten = append(rewritten, RewrittenProbe{Container: c.Name, Probe: kind, Port: probe.TCPSocket.Port})
+				probe.TCPSocket.Port = intstr.FromInt32(int32(tp.ProbePort))
 			}
-			if w := unfaithfulProbe(c, p.kind, p.probe, s); w != "" {
+			if w := unfaithfulProbe(c, kind, probe, s); w != "" {
 				warnings = append(warnings, w)
 			}
 		}

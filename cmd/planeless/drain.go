@@ -51,11 +51,7 @@ func newDrainCmd() *cobra.Command {
 // are told to close after their current request, and the listeners stop
 // accepting after Envoy's --drain-time-s.
 func drain(ctx context.Context, socket string) error {
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
-		},
-	}}
+	client := adminClient(socket, 5*time.Second)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://admin/drain_listeners?inboundonly&graceful", nil)
 	if err != nil {
 		return err
@@ -69,4 +65,14 @@ func drain(ctx context.Context, socket string) error {
 		return fmt.Errorf("asking envoy to drain through %s: status %s", socket, resp.Status)
 	}
 	return nil
+}
+
+// adminClient talks HTTP to Envoy's admin interface through its Unix
+// socket (the proxy has no admin TCP port), each request within timeout.
+func adminClient(socket string, timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
+		},
+	}}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -50,11 +49,7 @@ func newWaitCmd() *cobra.Command {
 // waitReady asks Envoy's admin /ready through socket until it answers 200,
 // or ctx ends; the error then says what Envoy last answered.
 func waitReady(ctx context.Context, socket string) error {
-	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return (&net.Dialer{}).DialContext(ctx, "unix", socket)
-		},
-	}}
+	client := adminClient(socket, time.Second)
 	last := "no answer yet"
 	for {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://admin"+bootstrap.ReadyPath, nil)
