@@ -27,8 +27,10 @@ type Cache struct {
 
 	mu      sync.Mutex
 	entries map[string]*list.Element
-	lru     *list.List // of *cacheEntry, most recently used first
-	stats   CacheStats
+	// byConfig finds an entry by its bootstrap, for Quoted.
+	byConfig map[string]*list.Element
+	lru      *list.List // of *cacheEntry, most recently used first
+	stats    CacheStats
 }
 
 // CacheStats are a Cache's counters, for metrics.
@@ -44,46 +46,72 @@ type CacheStats struct {
 
 type cacheEntry struct {
 	key    string
-	config []byte
+	config string
+	// quoted is config as a JSON string, escaped once: the webhook's patch
+	// carries the bootstrap as an annotation value, and escaping 25 KB
+	// for every pod of a shape would cost more than the rest of its review.
+	quoted []byte
 }
 
-func (e *cacheEntry) size() int { return len(e.key) + len(e.config) }
+func (e *cacheEntry) size() int { return len(e.key) + len(e.config) + len(e.quoted) }
 
 // NewCache returns a cache holding at most budget bytes of keys and
 // bootstraps.
 func NewCache(budget int) *Cache {
-	return &Cache{budget: budget, entries: map[string]*list.Element{}, lru: list.New()}
+	return &Cache{budget: budget, entries: map[string]*list.Element{}, byConfig: map[string]*list.Element{}, lru: list.New()}
 }
 
-// Render returns Render(s), from the cache when a Spec equal to s was
-// rendered before. The bytes are shared: callers must not change them.
-func (c *Cache) Render(s *proxy.Spec) ([]byte, error) {
+// Render returns Render(s) as a string, from the cache when a Spec equal
+// to s was rendered before.
+func (c *Cache) Render(s *proxy.Spec) (string, error) {
 	if c == nil || s == nil {
-		return Render(s)
+		config, err := Render(s)
+		return string(config), err
 	}
 	k, err := json.Marshal(s)
 	if err != nil {
-		return nil, fmt.Errorf("encoding the spec as a cache key: %w", err)
+		return "", fmt.Errorf("encoding the spec as a cache key: %w", err)
 	}
 	key := string(k)
 	if config, ok := c.get(key); ok {
 		return config, nil
 	}
-	config, err := Render(s)
+	rendered, err := Render(s)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	c.put(&cacheEntry{key: key, config: config})
+	config := string(rendered)
+	quoted, err := json.Marshal(config)
+	if err != nil {
+		return "", fmt.Errorf("quoting the bootstrap: %w", err)
+	}
+	c.put(&cacheEntry{key: key, config: config, quoted: quoted})
 	return config, nil
 }
 
-func (c *Cache) get(key string) ([]byte, bool) {
+// Quoted returns config as a JSON string, when config is a bootstrap the
+// cache holds: the same bytes json.Marshal(config) gives, encoded when it
+// was rendered. The bytes are shared: callers must not change them.
+func (c *Cache) Quoted(config string) ([]byte, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byConfig[config]
+	if !ok {
+		return nil, false
+	}
+	return e.Value.(*cacheEntry).quoted, true
+}
+
+func (c *Cache) get(key string) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[key]
 	if !ok {
 		c.stats.Misses++
-		return nil, false
+		return "", false
 	}
 	c.stats.Hits++
 	c.lru.MoveToFront(e)
@@ -102,13 +130,20 @@ func (c *Cache) put(e *cacheEntry) {
 	if _, ok := c.entries[e.key]; ok {
 		return // rendered meanwhile by another review of the same shape
 	}
-	c.entries[e.key] = c.lru.PushFront(e)
+	el := c.lru.PushFront(e)
+	c.entries[e.key] = el
+	if _, ok := c.byConfig[e.config]; !ok {
+		c.byConfig[e.config] = el
+	}
 	c.stats.Entries++
 	c.stats.Bytes += e.size()
 	for c.stats.Bytes > c.budget {
 		oldest := c.lru.Back()
 		dropped := c.lru.Remove(oldest).(*cacheEntry)
 		delete(c.entries, dropped.key)
+		if c.byConfig[dropped.config] == oldest {
+			delete(c.byConfig, dropped.config)
+		}
 		c.stats.Entries--
 		c.stats.Bytes -= dropped.size()
 		c.stats.Evictions++

@@ -35,12 +35,16 @@ func TestCacheRendersEachSpecOnce(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(got, want) {
+			if got != string(want) {
 				t.Fatalf("round %d, spec %d: the cached bootstrap differs from a fresh render", round, i)
+			}
+			quoted, ok := c.Quoted(got)
+			if wantQuoted, _ := json.Marshal(string(want)); !ok || !bytes.Equal(quoted, wantQuoted) {
+				t.Fatalf("round %d, spec %d: the cached bootstrap's JSON string (found %v) differs from json.Marshal's", round, i, ok)
 			}
 			if round == 0 {
 				key, _ := json.Marshal(s)
-				held += len(key) + len(want)
+				held += len(key) + len(want) + len(quoted)
 			}
 		}
 	}
@@ -56,16 +60,24 @@ func TestCacheRendersEachSpecOnce(t *testing.T) {
 // The cache holds no more than its budget, dropping the least recently
 // used bootstrap first.
 func TestCacheStaysWithinItsBudget(t *testing.T) {
-	one, err := bootstrap.NewCache(bootstrap.DefaultCacheBytes).Render(cacheSpec(8080, proxy.ProtocolHTTP))
+	big := bootstrap.NewCache(bootstrap.DefaultCacheBytes)
+	one, err := big.Render(cacheSpec(8080, proxy.ProtocolHTTP))
 	if err != nil {
 		t.Fatal(err)
 	}
-	budget := 2*len(one) + 4<<10 // two bootstraps and their keys, not three
+	quoted, _ := big.Quoted(one)
+	budget := 2*(len(one)+len(quoted)) + 4<<10 // two bootstraps, quoted, and their keys, not three
 	c := bootstrap.NewCache(budget)
 	a, b, d := cacheSpec(8080, proxy.ProtocolHTTP), cacheSpec(8081, proxy.ProtocolHTTP), cacheSpec(8082, proxy.ProtocolHTTP)
+	b.Workload.Name = "checkout" // a bootstrap of its own, not only a key
+	var bConfig string
 	for _, s := range []*proxy.Spec{a, b, a, d} { // b is the least recently used when d comes
-		if _, err := c.Render(s); err != nil {
+		config, err := c.Render(s)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if s == b {
+			bConfig = config
 		}
 	}
 	st := c.Stats()
@@ -81,8 +93,14 @@ func TestCacheStaysWithinItsBudget(t *testing.T) {
 			t.Errorf("port %d: hit %v, want %v", s.Inbound[0].Number, hit, wantHit)
 		}
 	}
+	if _, ok := c.Quoted(bConfig); ok {
+		t.Errorf("the evicted bootstrap's JSON string was still held")
+	}
 	if before := c.Stats().Misses; func() bool { _, _ = c.Render(b); return c.Stats().Misses == before }() {
 		t.Errorf("the evicted bootstrap was still cached")
+	}
+	if _, ok := c.Quoted("{}"); ok {
+		t.Errorf("a string the cache never rendered has a JSON string in it")
 	}
 
 	tiny := bootstrap.NewCache(100)
@@ -112,7 +130,7 @@ func TestCacheIsSafeForConcurrentReviews(t *testing.T) {
 			for i := range 20 {
 				n := (g + i) % len(specs)
 				got, err := c.Render(specs[n])
-				if err != nil || !bytes.Equal(got, want[n]) {
+				if err != nil || got != string(want[n]) {
 					t.Errorf("spec %d: wrong bootstrap (%v)", n, err)
 					return
 				}

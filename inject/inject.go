@@ -148,7 +148,7 @@ func (i *Injector) inject(ctx context.Context, pod *corev1.Pod) (Result, Status,
 			pod.Annotations[annotationDefaultContainer] = pod.Spec.Containers[1].Name
 		}
 	}
-	pod.Annotations[proxy.AnnotationBootstrap] = string(config)
+	pod.Annotations[proxy.AnnotationBootstrap] = config
 	status.Annotations = addedKeys(had, pod.Annotations)
 	pod.Annotations[proxy.AnnotationStatus] = status.encode()
 	return Result{Warnings: warnings}, status, nil

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -99,11 +100,14 @@ func (s *portSet) addRange(lo, hi uint16) error {
 	return nil
 }
 
+// sorted lists the ports in order, a word of 64 at a time: a set holds a
+// handful of ports among 65,536.
 func (s *portSet) sorted() []uint16 {
 	out := make([]uint16, 0, s.count)
-	for p := 1; p <= 65535; p++ {
-		if s.has(uint16(p)) {
-			out = append(out, uint16(p))
+	for i, w := range s.bits {
+		for w != 0 {
+			out = append(out, uint16(i*64+bits.TrailingZeros64(w)))
+			w &= w - 1
 		}
 	}
 	return out

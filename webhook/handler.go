@@ -80,7 +80,7 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	if h.PodSecurityEnforced && !h.Injector.Defaults.CNI {
 		res.Warnings = append(res.Warnings, fmt.Sprintf(podSecurityWarning, req.Namespace))
 	}
-	resp, err := patched("planeless injected the pod", ops)
+	resp, err := patched("planeless injected the pod", ops, h.Injector.Bootstraps.Quoted)
 	if err != nil {
 		return admission.Errored(http.StatusInternalServerError, err), resultError
 	}

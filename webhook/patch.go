@@ -3,33 +3,27 @@ package webhook
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
 
-// operation is a JSON patch operation as the API server reads it. The
-// webhook encodes the patch itself, once: controller-runtime would encode
-// each jsonpatch.JsonPatchOperation through its MarshalJSON, and
-// encoding/json then re-reads and compacts every operation's output, the
-// 25 KB bootstrap annotation included.
-type operation struct {
-	Op    string `json:"op"`
-	Path  string `json:"path"`
-	Value any    `json:"value"`
-}
+// The webhook encodes the patch itself, once. controller-runtime would
+// encode each jsonpatch.JsonPatchOperation through its MarshalJSON, and
+// encoding/json then re-reads and compacts every operation's output. The
+// bootstrap annotation is most of the patch (25 KB): a string the
+// bootstrap cache holds is written as the cache quoted it when it was
+// rendered, not escaped again for every pod of its shape.
 
-// patched allows the pod with ops as its JSON patch, encoded once.
-func patched(message string, ops []jsonpatch.JsonPatchOperation) (admission.Response, error) {
-	out := make([]operation, len(ops))
-	for i, op := range ops {
-		if op.Operation != "add" && op.Operation != "replace" {
-			return admission.Response{}, fmt.Errorf("encoding the patch: operation %q carries no value", op.Operation)
-		}
-		out[i] = operation{Op: op.Operation, Path: op.Path, Value: op.Value}
-	}
-	patch, err := json.Marshal(out)
+// quoter returns s as a JSON string when it has it already encoded.
+type quoter func(s string) ([]byte, bool)
+
+// patched allows the pod with ops as its JSON patch.
+func patched(message string, ops []jsonpatch.JsonPatchOperation, quoted quoter) (admission.Response, error) {
+	patch, err := encodePatch(ops, quoted)
 	if err != nil {
 		return admission.Response{}, fmt.Errorf("encoding the patch: %w", err)
 	}
@@ -37,4 +31,66 @@ func patched(message string, ops []jsonpatch.JsonPatchOperation) (admission.Resp
 	patchType := admissionv1.PatchTypeJSONPatch
 	resp.Patch, resp.PatchType = patch, &patchType
 	return resp, nil
+}
+
+func encodePatch(ops []jsonpatch.JsonPatchOperation, quoted quoter) ([]byte, error) {
+	out := []byte{'['}
+	for i, op := range ops {
+		if op.Operation != "add" && op.Operation != "replace" {
+			return nil, fmt.Errorf("operation %q carries no value", op.Operation)
+		}
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, `{"op":`...)
+		out = appendString(out, op.Operation)
+		out = append(out, `,"path":`...)
+		out = appendString(out, op.Path)
+		out = append(out, `,"value":`...)
+		var err error
+		if out, err = appendValue(out, op.Value, quoted); err != nil {
+			return nil, err
+		}
+		out = append(out, '}')
+	}
+	return append(out, ']'), nil
+}
+
+// appendValue encodes v as encoding/json would, taking strings (also as
+// the values of maps, the shape of a pod's new annotations) from quoted
+// when it has them.
+func appendValue(out []byte, v any, quoted quoter) ([]byte, error) {
+	switch v := v.(type) {
+	case string:
+		if q, ok := quoted(v); ok {
+			return append(out, q...), nil
+		}
+		return appendString(out, v), nil
+	case map[string]string:
+		return appendObject(out, v, quoted)
+	case map[string]any:
+		return appendObject(out, v, quoted)
+	}
+	b, err := json.Marshal(v)
+	return append(out, b...), err
+}
+
+func appendObject[V any](out []byte, m map[string]V, quoted quoter) ([]byte, error) {
+	out = append(out, '{')
+	for i, k := range slices.Sorted(maps.Keys(m)) {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(appendString(out, k), ':')
+		var err error
+		if out, err = appendValue(out, m[k], quoted); err != nil {
+			return nil, err
+		}
+	}
+	return append(out, '}'), nil
+}
+
+func appendString(out []byte, s string) []byte {
+	b, _ := json.Marshal(s) // a string always encodes
+	return append(out, b...)
 }
