@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	setfilterstatev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/common/set_filter_state/v3"
 	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 
@@ -38,11 +39,20 @@ const (
 	// namesMetadata is the dynamic metadata namespace the names are
 	// written to, for the stats access logger.
 	namesMetadata = "planeless"
+	// authorityKey is the filter state the request's :authority is kept
+	// in until the response, when the Lua filter reads it.
+	authorityKey  = "planeless.authority"
+	stringFactory = "envoy.string"
 )
 
 // boundedNamesSource is the Lua filter that keeps the names. Envoy runs one
 // Lua state per worker thread, so each worker keeps its own table and the
-// caps are divided between the workers.
+// caps are divided between the workers. It runs once per request, on the
+// response, when both names are known: the request's :authority comes from
+// the filter state (captureAuthority, a native filter, keeps it), because
+// each Lua callback costs a coroutine, and two of them were a sixth of the
+// client sidecar's CPU per request. A request that gets no response at
+// all (the application went away first) has no names: its labels say "-".
 const boundedNamesSource = `-- planeless: bounded names for the request metrics (bootstrap/names.go).
 local other, maxlen, ttl = %q, %d, %d
 local destinations = {n = 0, cap = %d, at = {}}
@@ -80,16 +90,14 @@ local function bounded(set, v, valid)
   return v
 end
 
-function envoy_on_request(request)
-  local authority = request:headers():get(":authority") or ""
-  request:streamInfo():dynamicMetadata():set("planeless", "destination", bounded(destinations, authority, host))
-end
-
 function envoy_on_response(response)
+  local info = response:streamInfo()
+  local metadata = info:dynamicMetadata()
+  metadata:set("planeless", "destination", bounded(destinations, info:filterState():get(%q) or "", host))
   local peer = response:headers():get(%q)
   local name = "unknown"
   if peer then name = bounded(workloads, peer, workload) end
-  response:streamInfo():dynamicMetadata():set("planeless", "destination_workload", name)
+  metadata:set("planeless", "destination_workload", name)
 end
 `
 
@@ -98,11 +106,18 @@ func perWorker(limit, workers int) int {
 	return max(1, limit/max(1, workers))
 }
 
-// boundedNames is the Lua filter of the outbound connection manager.
+// captureAuthority keeps the request's :authority in the filter state,
+// for the Lua filter to read on the response.
+func captureAuthority() *setfilterstatev3.FilterStateValue {
+	return filterStateValue(authorityKey, stringFactory, "%REQ(:AUTHORITY)%")
+}
+
+// boundedNames is the Lua filter of the outbound connection manager; a
+// set-filter-state filter before it must capture the authority.
 func (p *packer) boundedNames(s *proxy.Spec) *hcmv3.HttpFilter {
 	workers := s.Proxy.Concurrency
 	source := fmt.Sprintf(boundedNamesSource, OtherName, MaxNameLength, int(NameTTL.Seconds()),
-		perWorker(MaxDestinationNames, workers), perWorker(MaxPeerWorkloads, workers), WorkloadHeader)
+		perWorker(MaxDestinationNames, workers), perWorker(MaxPeerWorkloads, workers), authorityKey, WorkloadHeader)
 	return &hcmv3.HttpFilter{
 		Name: luaName,
 		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(&luav3.Lua{

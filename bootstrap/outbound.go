@@ -90,7 +90,7 @@ func (p *packer) outboundListener(s *proxy.Spec) *listenerv3.Listener {
 		// cluster instead: the same dialled address, the same request
 		// metrics, but no per-destination cluster stats.
 		chains = append(chains, p.outboundHTTPChain(outboundHTTP6Cluster, []*corev3.CidrRange{anyIPv6},
-			p.outboundHCM(s, dialledHost(s, outboundHTTP6Cluster), p.boundedNames(s))))
+			p.outboundHCM(s, dialledHost(s, outboundHTTP6Cluster), p.setFilterState(captureAuthority()), p.boundedNames(s))))
 	}
 	l := &listenerv3.Listener{
 		Name:                             outboundListenerName,
@@ -145,26 +145,36 @@ var (
 // dialled (restored by the original_dst listener filter) where the forward
 // proxy looks first for its destination. The Host header no longer
 // decides anything: `Host: 127.0.0.1:15000` or another pod's name sent to
-// A is answered by A.
+// A is answered by A. The same filter captures the authority for the
+// bounded names.
 func (p *packer) pinToOriginalDestination() *hcmv3.HttpFilter {
-	value := func(key, format string) *setfilterstatev3.FilterStateValue {
-		return &setfilterstatev3.FilterStateValue{
-			Key: &setfilterstatev3.FilterStateValue_ObjectKey{ObjectKey: key},
-			Value: &setfilterstatev3.FilterStateValue_FormatString{FormatString: &corev3.SubstitutionFormatString{
-				Format: &corev3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &corev3.DataSource{
-					Specifier: &corev3.DataSource_InlineString{InlineString: format},
-				}},
-			}},
-		}
-	}
+	return p.setFilterState(
+		filterStateValue(dynamicHostKey, "", "%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%"),
+		filterStateValue(dynamicPortKey, "", "%DOWNSTREAM_LOCAL_PORT%"),
+		captureAuthority(),
+	)
+}
+
+// setFilterState sets values in the request's filter state, on its
+// headers.
+func (p *packer) setFilterState(values ...*setfilterstatev3.FilterStateValue) *hcmv3.HttpFilter {
 	return &hcmv3.HttpFilter{
-		Name: setFilterStateName,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(&setfilterstatehttpv3.Config{
-			OnRequestHeaders: []*setfilterstatev3.FilterStateValue{
-				value(dynamicHostKey, "%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%"),
-				value(dynamicPortKey, "%DOWNSTREAM_LOCAL_PORT%"),
-			},
-		})},
+		Name:       setFilterStateName,
+		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(&setfilterstatehttpv3.Config{OnRequestHeaders: values})},
+	}
+}
+
+// filterStateValue sets key to format, made into an object by factory
+// (the key's own factory when empty).
+func filterStateValue(key, factory, format string) *setfilterstatev3.FilterStateValue {
+	return &setfilterstatev3.FilterStateValue{
+		Key:        &setfilterstatev3.FilterStateValue_ObjectKey{ObjectKey: key},
+		FactoryKey: factory,
+		Value: &setfilterstatev3.FilterStateValue_FormatString{FormatString: &corev3.SubstitutionFormatString{
+			Format: &corev3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &corev3.DataSource{
+				Specifier: &corev3.DataSource_InlineString{InlineString: format},
+			}},
+		}},
 	}
 }
 

@@ -401,6 +401,9 @@ func TestOutboundProxiesHTTPAndPassesTheRestThrough(t *testing.T) {
 	wantPin := map[string]string{
 		"envoy.upstream.dynamic_host": "%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%",
 		"envoy.upstream.dynamic_port": "%DOWNSTREAM_LOCAL_PORT%",
+		// Kept for the bounded names, which the Lua filter computes on the
+		// response.
+		"planeless.authority": "%REQ(:AUTHORITY)%",
 	}
 	if diff := cmp.Diff(wantPin, gotPin); diff != "" {
 		t.Errorf("filter state of the forward proxy (-want +got):\n%s", diff)
@@ -450,7 +453,7 @@ func TestOutboundProxiesHTTPAndPassesTheRestThrough(t *testing.T) {
 		}
 		want := chainShape{
 			Name: "outbound|http6", Protocols: []string{"http/1.1", "h2c"},
-			HTTPFilters: []string{"envoy.filters.http.lua", grpcStats, router}, AccessLogged: true,
+			HTTPFilters: []string{"envoy.filters.http.set_filter_state", "envoy.filters.http.lua", grpcStats, router}, AccessLogged: true,
 			Routes: []routeShape{{GRPCOnly: true, Cluster: "outbound|http6"}, {Cluster: "outbound|http6"}},
 		}
 		if diff := cmp.Diff(want, shapeOf(t, last)); diff != "" {

@@ -36,6 +36,9 @@ type Result struct {
 	Skipped string
 	// Warnings are soft problems to show the user (admission warnings).
 	Warnings []string
+	// Pod is the pod's name, or its generateName when it has none, for
+	// logs (Patch sets it once it has read the pod).
+	Pod string
 }
 
 // Skip reasons.

@@ -66,17 +66,19 @@ func (i *Injector) Patch(ctx context.Context, raw []byte, namespace string) ([]j
 	if err != nil {
 		return nil, Result{}, fmt.Errorf("decoding pod: %w", err)
 	}
+	name := cmp.Or(pod.Name, pod.GenerateName)
 	if reason := SkipReason(pod); reason != "" {
-		return nil, Result{Skipped: reason}, nil
+		return nil, Result{Skipped: reason, Pod: name}, nil
 	}
 	top, err := members(raw)
 	if err != nil {
-		return nil, Result{}, fmt.Errorf("decoding pod: %w", err)
+		return nil, Result{Pod: name}, fmt.Errorf("decoding pod: %w", err)
 	}
 	b := snapshot(pod, isObject(top["metadata"]), isObject(top["spec"]))
 	own := pod.Namespace
 	pod.Namespace = cmp.Or(own, namespace, DefaultNamespace)
 	res, st, err := i.inject(ctx, pod)
+	res.Pod = name
 	if err != nil || res.Skipped != "" {
 		return nil, res, err
 	}

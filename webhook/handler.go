@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,11 +41,11 @@ var _ admission.Handler = (*Handler)(nil)
 // Handle injects pods being created and allows everything else unchanged.
 func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
 	start := time.Now()
-	resp, result := h.handle(ctx, req)
+	resp, result, pod := h.handle(ctx, req)
 	h.Metrics.observe(result, time.Since(start))
 
 	attrs := []any{
-		"uid", req.UID, "namespace", req.Namespace, "name", podName(req),
+		"uid", req.UID, "namespace", req.Namespace, "name", cut(cmp.Or(req.Name, pod), 256),
 		"result", result, "duration", time.Since(start),
 	}
 	if len(resp.Warnings) > 0 {
@@ -61,20 +62,22 @@ func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.R
 	return resp
 }
 
-func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.Response, string) {
+// handle answers req, saying how (a result of the metrics) and which pod
+// it read (its name or generateName; empty when it did not read one).
+func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.Response, string, string) {
 	if req.Operation != admissionv1.Create || req.Resource.Resource != "pods" || req.SubResource != "" {
-		return admission.Allowed("planeless only injects pods being created"), resultSkipped
+		return admission.Allowed("planeless only injects pods being created"), resultSkipped, ""
 	}
 	ops, res, err := h.Injector.Patch(ctx, req.Object.Raw, req.Namespace)
 	switch {
 	case err != nil && refused(err):
 		resp := admission.Denied(message(err))
 		resp.Result.Code = http.StatusBadRequest
-		return resp.WithWarnings(warnings(res.Warnings)...), resultDenied
+		return resp.WithWarnings(warnings(res.Warnings)...), resultDenied, res.Pod
 	case err != nil:
-		return admission.Errored(http.StatusBadRequest, errors.New(message(err))), resultError
+		return admission.Errored(http.StatusBadRequest, errors.New(message(err))), resultError, res.Pod
 	case res.Skipped != "":
-		return admission.Allowed(res.Skipped).WithWarnings(warnings(res.Warnings)...), resultSkipped
+		return admission.Allowed(res.Skipped).WithWarnings(warnings(res.Warnings)...), resultSkipped, res.Pod
 	}
 	// In CNI mode the pod needs no privilege: nothing to warn about.
 	if h.PodSecurityEnforced && !h.Injector.Defaults.CNI {
@@ -82,9 +85,9 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (admission.
 	}
 	resp, err := patched("planeless injected the pod", ops, h.Injector.Bootstraps.Quoted)
 	if err != nil {
-		return admission.Errored(http.StatusInternalServerError, err), resultError
+		return admission.Errored(http.StatusInternalServerError, err), resultError, res.Pod
 	}
-	return resp.WithWarnings(warnings(res.Warnings)...), resultInjected
+	return resp.WithWarnings(warnings(res.Warnings)...), resultInjected, res.Pod
 }
 
 // refused reports whether err is the user's to fix (an annotation or the
@@ -93,20 +96,4 @@ func refused(err error) bool {
 	var invalid *proxy.InvalidAnnotationError
 	var pod *proxy.PodError
 	return errors.As(err, &invalid) || errors.As(err, &pod)
-}
-
-func podName(req admission.Request) string {
-	if req.Name != "" {
-		return cut(req.Name, 256)
-	}
-	if len(req.Object.Raw) > inject.MaxPodBytes {
-		return "" // refused unread: reading it for a log line would cost as much
-	}
-	var meta struct {
-		Metadata struct {
-			GenerateName string `json:"generateName"`
-		} `json:"metadata"`
-	}
-	_ = jsonUnmarshal(req.Object.Raw, &meta)
-	return cut(meta.Metadata.GenerateName, 256)
 }

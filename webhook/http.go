@@ -29,8 +29,6 @@ const (
 	maxReviewTimeout     = 30 * time.Second
 )
 
-var jsonUnmarshal = json.Unmarshal
-
 // admissionHTTP is the transport: it refuses what is not a well-formed
 // AdmissionReview v1 with a 4xx status, holds at most a fixed number of
 // reviews at once (a request waits for a slot before its body is read, at
