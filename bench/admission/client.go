@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/planeless/planeless/bench/load"
 	"github.com/planeless/planeless/bench/workload"
 )
 
@@ -82,6 +83,9 @@ func (c *Client) Review(ctx context.Context, s *Server) error {
 	if err != nil {
 		return fmt.Errorf("reading answer: %w", err)
 	}
+	// What the webhook took ends here; decoding and checking its answer
+	// is the generator's work.
+	load.Answered(ctx)
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("status %d: %s", resp.StatusCode, out)
 	}

@@ -44,8 +44,21 @@ type Latency struct {
 	Mean float64 `json:"mean"`
 }
 
-// Do sends one request; a non-nil error counts it as failed.
+// Do sends one request; a non-nil error counts it as failed. Its latency
+// ends when it returns, or when it calls Answered.
 type Do func(ctx context.Context) error
+
+type answeredKey struct{}
+
+// Answered says, from inside a Do, that the whole answer is in: the
+// request's latency ends here, and what the Do does after (decoding and
+// checking the answer, the generator's own work) is not counted in it. An
+// error returned after still counts the request as failed.
+func Answered(ctx context.Context) {
+	if t, ok := ctx.Value(answeredKey{}).(*time.Time); ok {
+		*t = time.Now()
+	}
+}
 
 // Run drives do as o says and returns what it saw.
 func Run(ctx context.Context, o Options, do Do) Result {
@@ -140,14 +153,18 @@ func (w *worker) run(ctx context.Context, jobs <-chan time.Time, do Do) {
 			start = due
 		}
 		w.sent++
-		if err := do(context.WithoutCancel(ctx)); err != nil {
+		var answered time.Time
+		if err := do(context.WithValue(context.WithoutCancel(ctx), answeredKey{}, &answered)); err != nil {
 			w.errors++
 			if w.firstError == nil {
 				w.firstError = err
 			}
 			continue
 		}
-		w.latencies = append(w.latencies, time.Since(start))
+		if answered.IsZero() {
+			answered = time.Now()
+		}
+		w.latencies = append(w.latencies, answered.Sub(start))
 	}
 }
 

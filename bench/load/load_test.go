@@ -65,3 +65,32 @@ func TestOpenLoopKeepsTheRateAndChargesQueueingToLatency(t *testing.T) {
 		t.Errorf("max latency %.1f ms: the queue behind a slow server was not charged", r.Latency.Max)
 	}
 }
+
+// A request that says its answer is in stops its clock there: what it does
+// after (checking the answer) is not its latency, but its error still
+// counts.
+func TestAnsweredEndsTheLatency(t *testing.T) {
+	calls := 0
+	r := load.Run(t.Context(), load.Options{Concurrency: 1, Requests: 10}, func(ctx context.Context) error {
+		calls++
+		load.Answered(ctx)
+		time.Sleep(20 * time.Millisecond)
+		if calls == 10 {
+			return errors.New("the last answer is wrong")
+		}
+		return nil
+	})
+	if r.OK != 9 || r.Errors != 1 {
+		t.Fatalf("ok %d, errors %d; want 9 and 1", r.OK, r.Errors)
+	}
+	if r.Latency.Max >= 20 {
+		t.Errorf("max latency %.1f ms counts the 20 ms after the answer", r.Latency.Max)
+	}
+	slow := load.Run(t.Context(), load.Options{Concurrency: 1, Requests: 3}, func(ctx context.Context) error {
+		time.Sleep(20 * time.Millisecond)
+		return nil
+	})
+	if slow.Latency.P50 < 20 {
+		t.Errorf("without Answered, p50 %.1f ms; want the whole 20 ms call", slow.Latency.P50)
+	}
+}

@@ -113,6 +113,8 @@ func admissionSection(p printer, r *Report) {
 	p("(controller-runtime's webhook server and certwatcher, TLS 1.2+) that answers \"allowed\" without work.")
 	p("A Go client sends %d AdmissionReview v1 requests per level (after %d to warm up) for %s, each with its", a.Reviews, a.Warmup, a.Pod)
 	p("own UID, and checks every answer (planeless: allowed with a JSON patch; baseline: its own message).")
+	p("A review's latency runs from sending it to having read the whole answer; decoding and checking the answer,")
+	p("the generator's own work, comes after and is not counted (a client's next review waits for it all the same).")
 	p("\"counted\" is how many injections planeless's own metrics recorded during the run.")
 	p("")
 	p("| concurrency | server | reviews ok | errors | throughput | p50 | p99 | RSS after | CPU | counted |")
