@@ -4,7 +4,11 @@
 // (the original configuration, translated to v3, on the same Envoy). It
 // also times start-up: `planeless init`, Envoy's start to ready.
 //
+// It also prices the parts of the sidecar (ablation.go): the same pods with
+// their rendered bootstraps cut, part by part.
+//
 // It is a test package: `make bench` runs TestBench with BENCH_DATAPLANE
-// naming the JSON file to write; `make test` runs the tests proving that
+// naming the JSON file to write, `make bench-ablation` TestAblation with
+// BENCH_ABLATION; `make test` runs the tests proving that
 // the generators send what they count, through the path they name.
 package dataplane

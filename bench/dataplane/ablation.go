@@ -1,0 +1,174 @@
+package dataplane
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/planeless/planeless/bench/load"
+	"github.com/planeless/planeless/tests/harness"
+)
+
+// An ablation prices the parts of planeless's sidecar: the same client
+// and server pods run with their rendered bootstraps whole and with parts
+// taken out, next to envoy-quickly, at a fixed rate in alternating rounds;
+// the difference in the sidecars' CPU per request is what a part costs.
+// The bootstraps are edited as JSON, so what runs is exactly what
+// `planeless inject` rendered, less the named filters and loggers.
+
+// Cut takes a part out of a bootstrap, decoded as JSON.
+type Cut func(bootstrap map[string]any)
+
+// Variant is one configuration of an ablation: what is cut from the
+// client's bootstrap and from the server's.
+type Variant struct {
+	Name           string
+	Client, Server []Cut
+}
+
+// Filter and logger names the variants cut.
+const (
+	luaFilter       = "envoy.filters.http.lua"
+	grpcStatsFilter = "envoy.filters.http.grpc_stats"
+	statsLogger     = "envoy.access_loggers.stats"
+	stdoutLogger    = "envoy.access_loggers.stdout"
+)
+
+// Variants are the configurations of `make bench-ablation`.
+var Variants = []Variant{
+	{Name: "whole"},
+	{Name: "without bounded names (Lua)", Client: []Cut{CutHTTPFilter(luaFilter)}},
+	{Name: "without request metrics", Client: []Cut{CutAccessLog(statsLogger)}, Server: []Cut{CutAccessLog(statsLogger)}},
+	{Name: "without access log", Client: []Cut{CutAccessLog(stdoutLogger)}, Server: []Cut{CutAccessLog(stdoutLogger)}},
+	{
+		Name:   "without all four (and gRPC stats)",
+		Client: []Cut{CutHTTPFilter(luaFilter), CutHTTPFilter(grpcStatsFilter), CutAccessLog(statsLogger), CutAccessLog(stdoutLogger)},
+		Server: []Cut{CutHTTPFilter(grpcStatsFilter), CutAccessLog(statsLogger), CutAccessLog(stdoutLogger)},
+	},
+}
+
+// CutHTTPFilter removes the HTTP filter name from every connection
+// manager.
+func CutHTTPFilter(name string) Cut { return cutNamed("http_filters", name) }
+
+// CutAccessLog removes the access logger name from every connection
+// manager.
+func CutAccessLog(name string) Cut { return cutNamed("access_log", name) }
+
+func cutNamed(list, name string) Cut {
+	return func(b map[string]any) {
+		eachObject(b, func(o map[string]any) {
+			items, ok := o[list].([]any)
+			if !ok {
+				return
+			}
+			o[list] = slices.DeleteFunc(items, func(item any) bool {
+				m, ok := item.(map[string]any)
+				return ok && m["name"] == name
+			})
+		})
+	}
+}
+
+// eachObject calls f on every JSON object in v, outermost first.
+func eachObject(v any, f func(map[string]any)) {
+	switch v := v.(type) {
+	case map[string]any:
+		f(v)
+		for _, x := range v {
+			eachObject(x, f)
+		}
+	case []any:
+		for _, x := range v {
+			eachObject(x, f)
+		}
+	}
+}
+
+// Ablated returns a copy of pod named name, its bootstrap annotation cut.
+func Ablated(pod *corev1.Pod, name string, cuts []Cut) (*corev1.Pod, error) {
+	p := pod.DeepCopy()
+	p.Name = name
+	var b map[string]any
+	if err := json.Unmarshal([]byte(p.Annotations[harness.BootstrapAnnotation]), &b); err != nil {
+		return nil, fmt.Errorf("pod %s: reading its bootstrap: %w", pod.Name, err)
+	}
+	for _, cut := range cuts {
+		cut(b)
+	}
+	out, err := json.Marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	p.Annotations[harness.BootstrapAnnotation] = string(out)
+	return p, nil
+}
+
+// AblationRow is one path under one kind of load.
+type AblationRow struct {
+	Path string `json:"path"`
+	Mode string `json:"mode"`
+	// CPU seconds of the client's and the server's Envoy per 1,000
+	// requests.
+	ClientCPUPer1000 float64      `json:"client_cpu_seconds_per_1000_requests"`
+	ServerCPUPer1000 float64      `json:"server_cpu_seconds_per_1000_requests"`
+	Latency          load.Latency `json:"latency_ms"`
+	Sent             int          `json:"sent"`
+	Errors           int          `json:"errors"`
+}
+
+// Ablate drives every path of b (each with a client and a server sidecar)
+// at rate for rounds rounds of per each, alternating the order, in each
+// mode ("http", "grpc").
+func (b *Bench) Ablate(ctx context.Context, modes []string, rate float64, rounds int, per time.Duration) ([]AblationRow, error) {
+	sidecars := make([][]Sidecar, len(b.Paths))
+	for i, p := range b.Paths {
+		for _, pod := range []*harness.Pod{p.Client, p.Server} {
+			pid, err := EnvoyPID(ctx, pod)
+			if err != nil {
+				return nil, err
+			}
+			sidecars[i] = append(sidecars[i], Sidecar{pid: pid})
+		}
+	}
+	var rows []AblationRow
+	for _, mode := range modes {
+		for _, p := range b.Paths { // warm up
+			if _, err := b.Benchload(ctx, p, mode, rate, 16, int(rate/2), time.Minute); err != nil {
+				return nil, err
+			}
+		}
+		cpu := make([][2]float64, len(b.Paths))
+		results := make([][]load.Result, len(b.Paths))
+		for round := range rounds {
+			for k := range b.Paths {
+				i := k
+				if round%2 == 1 {
+					i = len(b.Paths) - 1 - k
+				}
+				before := b.cpu(sidecars[i])
+				r, err := b.Benchload(ctx, b.Paths[i], mode, rate, 16, 0, per)
+				if err != nil {
+					return nil, err
+				}
+				after := b.cpu(sidecars[i])
+				cpu[i][0] += after[0] - before[0]
+				cpu[i][1] += after[1] - before[1]
+				results[i] = append(results[i], r)
+			}
+		}
+		for i, p := range b.Paths {
+			m := merge(results[i])
+			sent := float64(max(1, m.Sent))
+			rows = append(rows, AblationRow{
+				Path: p.Name, Mode: mode, Latency: m.Latency, Sent: m.Sent, Errors: m.Errors,
+				ClientCPUPer1000: cpu[i][0] / sent * 1000, ServerCPUPer1000: cpu[i][1] / sent * 1000,
+			})
+		}
+	}
+	return rows, nil
+}
