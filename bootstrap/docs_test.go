@@ -112,8 +112,8 @@ func TestMetricsDocsStateTheBounds(t *testing.T) {
   (%[7]d workloads) are in use. A value not seen for %[8]s frees its
   place. (The proxy's worker threads keep their own names: each of N
   workers holds 1/N of each cap.) Both names are taken when the response
-  comes: a request that never got one (the application hung up first) is
-  counted with both labels `+"`-`"+`.
+  comes: a request that never got one (the application hung up first,
+  `+"`response_flags`"+` `+"`DC`"+`) is counted with both labels empty.
 - **Request metrics**: at most %[9]d counter series and %[10]d histograms per
   connection manager (the outbound listener, and each inbound port). A
   request whose label combination is past the bound is still served and

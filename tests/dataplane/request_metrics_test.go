@@ -147,6 +147,35 @@ func TestPerDestinationMetrics(t *testing.T) {
 // has observed n requests (Envoy publishes histograms at its stats flush,
 // every 5 s; counters at once), for at most a minute, and returns the last
 // scrape.
+// A request the application gives up on before any answer is still
+// counted. Its names are taken from the response, which never came: the
+// client's sidecar counts it with destination and destination_workload
+// empty, response code 0 and response_flags DC (docs/metrics.md).
+func TestARequestWithoutAnAnswerIsStillCounted(t *testing.T) {
+	t.Parallel()
+	s := startShop(t)
+	out, err := s.client.Exec(t.Context(), s.client.AppUID, "testapp", "get", "-timeout", "1s", "http://server:8080/slow?delay=3s")
+	if err != nil || !strings.Contains(out, "Timeout") {
+		t.Fatalf("the app did not give up waiting: %v %s", err, out)
+	}
+	gaveUp := map[string]string{"direction": "outbound", "response_flags": "DC"}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		m := s.client.Stats(t).Select(bootstrap.RequestsMetric, gaveUp)
+		if len(m) == 1 {
+			labels := m[0].Labels
+			if m[0].Value != 1 || labels["destination"] != "" || labels["destination_workload"] != "" || labels["response_code"] != "0" {
+				t.Errorf("the unanswered request is counted as %+v; want once, destination and destination_workload empty, response code 0", m[0])
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the unanswered request is not counted: %d series with response_flags DC", len(m))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 func settledStats(t *testing.T, p *harness.Pod, direction string, n float64) harness.Metrics {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)

@@ -27,6 +27,7 @@ func runGet(args []string) error {
 	h2c := fs.Bool("h2c", false, "speak HTTP/2 without TLS from the first byte (prior knowledge)")
 	caCert := fs.String("cacert", "", "trust this CA (PEM) for HTTPS, and only it")
 	connectTo := fs.String("connect-to", "", "connect to this host:port whatever the URL's host (which stays the Host and the TLS server name), like curl --connect-to")
+	timeout := fs.Duration("timeout", 0, "give up on the answer after this long and hang up (0: the client's default)")
 	_ = fs.Parse(args)
 	if *caCert != "" || *connectTo != "" {
 		transport := &http.Transport{}
@@ -57,6 +58,9 @@ func runGet(args []string) error {
 		protocols := new(http.Protocols)
 		protocols.SetUnencryptedHTTP2(true)
 		c = &http.Client{Timeout: client.Timeout, Transport: &http.Transport{Protocols: protocols}}
+	}
+	if *timeout > 0 {
+		c = &http.Client{Timeout: *timeout, Transport: c.Transport}
 	}
 	resp, err := do(context.Background(), c, *method, fs.Arg(0), *body, headers)
 	if err != nil {
