@@ -105,8 +105,10 @@ func Findings(r *Report) []string {
 				"with one `iptables-save` and one `iptables-restore --noflush` per family, after one save of each backend to "+
 				"choose one: six short processes; the same rules through `iptables-restore` alone took %.0f ms in this run. "+
 				"`BenchmarkInstall` (`go test -bench Install ./iptables`, root) times the install in process and through the "+
-				"CLI; the difference is the 61 MB binary's start (the webhook's dependencies are linked in: about 15 ms of package "+
-				"initialisation, `GODEBUG=inittrace=1`). A separate small init binary would be the next lever.",
+				"CLI; the difference is the 64 MB binary's start (the webhook's dependencies are linked in: 23 to 30 ms of package "+
+				"initialisation on this machine, idle, summed from `GODEBUG=inittrace=1`, client-go's scheme, controller-runtime "+
+				"and go-control-plane's registrations first). A separate small binary for what runs in pods (init, wait, drain, "+
+				"validate) would be the next lever.",
 				dp.Startup.InitMS, dp.Startup.RestoreMS))
 		}
 	}
