@@ -74,7 +74,9 @@ spec:
       containers:
         - name: batch
           image: ` + TestappImage + `
-          args: [steady, -url, "http://web:8080/from-job", -rate, "10", -duration, 2s]
+          # web may still be starting when the Job does: wait for it,
+          # then every request of the run must succeed.
+          args: [steady, -wait-ready, 60s, -url, "http://web:8080/from-job", -rate, "10", -duration, 2s]
 ---
 apiVersion: batch/v1
 kind: CronJob
@@ -92,7 +94,7 @@ spec:
           containers:
             - name: tick
               image: ` + TestappImage + `
-              args: [steady, -url, "http://db:8080/from-cron", -rate, "10", -duration, 2s]
+              args: [steady, -wait-ready, 60s, -url, "http://db:8080/from-cron", -rate, "10", -duration, 2s]
 `
 
 // needsNetwork is a pod whose own init container calls a Service before
