@@ -38,9 +38,8 @@ func TestDemoRunsToTheEnd(t *testing.T) {
 		"the trace's root, web serving users": regexp.MustCompile(`(?m)^\s+web\.demo\s+SERVER\s.*/call\?url=.* → 200$`),
 		"web's call to orders, its child":     regexp.MustCompile(`(?m)^\s+└─ web\.demo\s+CLIENT\s.*http://orders:8080/.* → 200$`),
 		"orders serving it, a grandchild":     regexp.MustCompile(`(?m)^\s+└─ orders\.demo\s+SERVER\s.* → 200$`),
-		// tap: a request paired across web's and orders' sidecars, one
-		// from users (no sidecar) that only web saw, and a 5xx line.
-		"a tap line paired from web to orders": regexp.MustCompile(`(?m)^\s+\d\d:\d\d:\d\d\.\d{3}\s+web\s+orders\s+GET\s+\d{3}\s.*orders:8080\s+/orders/`),
+		// tap: one request from users (no sidecar) that only web saw;
+		// the pairing across web's and orders' sidecars is checked below.
 		"a tap line from users to web":         regexp.MustCompile(`(?m)^\s+\d\d:\d\d:\d\d\.\d{3}\s+-\s+web\s+GET\s+\d{3}\s.*web:8080\s+/call\?url=`),
 	} {
 		if !want.MatchString(report) {
@@ -57,6 +56,15 @@ func TestDemoRunsToTheEnd(t *testing.T) {
 	}
 	if len(ratios) != 4 || ratios["before"] < 15 || ratios["after"] > 5 || ratios["before in Prometheus"] < 15 || ratios["after in Prometheus"] > 5 {
 		t.Errorf("the retry step's error ratios before and after the annotation: %v, want at least 15%% before and at most 5%% after", ratios)
+	}
+
+	_, toOrders, ok := strings.Cut(report, "tap ns/demo --authority orders:8080 --method GET")
+	if !ok {
+		t.Fatalf("the demo did not print the tap lines with --authority orders:8080 --method GET")
+	}
+	toOrders, _, _ = strings.Cut(toOrders, "tap ns/demo --status")
+	if paired := regexp.MustCompile(`(?m)^\s+\d\d:\d\d:\d\d\.\d{3}\s+web\s+orders\s+GET\s+\d{3}\s.*orders:8080\s+/orders/`); !paired.MatchString(toOrders) {
+		t.Errorf("no tap line paired from web to orders under --authority orders:8080 --method GET (%s)", paired)
 	}
 
 	_, failed, ok := strings.Cut(report, "tap ns/demo --status 500-599")

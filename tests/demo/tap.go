@@ -31,6 +31,13 @@ func showTap(r *runner, pods []*harness.Pod) {
 	all := tapRequests(entries, tap.Filter{})
 	writeTap(r, all[max(0, len(all)-8):])
 
+	// The last 8 requests may happen to hold no call to orders (gRPC
+	// calls and the canary share the traffic): a filtered view shows
+	// web's REST calls to orders, each paired with orders' side.
+	r.printf("\n   %s\n", r.bold("kubectl planeless tap ns/demo --authority orders:8080 --method GET   (the last ones)"))
+	toOrders := tapRequests(entries, tap.Filter{Authorities: []string{"orders:8080"}, Methods: []string{"GET"}})
+	writeTap(r, toOrders[max(0, len(toOrders)-3):])
+
 	status, err := tap.ParseStatus("500-599")
 	if err != nil {
 		r.Fatal(err)
