@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	admissionv1 "k8s.io/api/admission/v1"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 )
@@ -122,12 +124,19 @@ func readReview(w http.ResponseWriter, r *http.Request) (*admissionv1.AdmissionR
 	return review, http.StatusOK, nil
 }
 
+// decodeOptions read a review as the API server writes it: member names
+// exactly as spelt (encoding/json/v2's default), repeated members allowed
+// (the last wins) and invalid UTF-8 read, not refused, as encoding/json
+// reads them. encoding/json/v2 reads the pod in request.object once,
+// checking its syntax as it goes; encoding/json scans it twice.
+var decodeOptions = jsonv2.JoinOptions(jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+
 func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 	if len(body) == 0 {
 		return nil, errors.New("request body is empty")
 	}
 	var review admissionv1.AdmissionReview
-	if err := json.Unmarshal(body, &review); err != nil {
+	if err := jsonv2.Unmarshal(body, &review, decodeOptions); err != nil {
 		return nil, fmt.Errorf("decoding AdmissionReview: %w", err)
 	}
 	if gvk := review.GroupVersionKind(); gvk != admissionv1.SchemeGroupVersion.WithKind("AdmissionReview") {
