@@ -68,10 +68,17 @@ local function workload(v)
 end
 
 local function bounded(set, v, valid)
+  -- Most requests repeat a name already kept, as the application sent
+  -- it: only kept names are in the table, lower-case and well-shaped.
+  local now = os.time()
+  local seen = set.at[v]
+  if seen then
+    if seen ~= now then set.at[v] = now end
+    return v
+  end
   if #v == 0 or #v > maxlen then return other end
   v = v:lower()
   if not valid(v) then return other end
-  local now = os.time()
   if set.at[v] then
     set.at[v] = now
     return v
