@@ -142,31 +142,17 @@ func (b *Bench) Ablate(ctx context.Context, modes []string, rate float64, rounds
 				return nil, err
 			}
 		}
-		cpu := make([][2]float64, len(b.Paths))
-		results := make([][]load.Result, len(b.Paths))
-		for round := range rounds {
-			for k := range b.Paths {
-				i := k
-				if round%2 == 1 {
-					i = len(b.Paths) - 1 - k
-				}
-				before := b.cpu(sidecars[i])
-				r, err := b.Benchload(ctx, b.Paths[i], mode, rate, 16, 0, per)
-				if err != nil {
-					return nil, err
-				}
-				after := b.cpu(sidecars[i])
-				cpu[i][0] += after[0] - before[0]
-				cpu[i][1] += after[1] - before[1]
-				results[i] = append(results[i], r)
-			}
+		run := func(ctx context.Context, p *Path) (load.Result, error) {
+			return b.Benchload(ctx, p, mode, rate, 16, 0, per)
 		}
-		for i, p := range b.Paths {
-			m := merge(results[i])
-			sent := float64(max(1, m.Sent))
+		measured, err := b.alternate(ctx, sidecars, rounds, run, nil)
+		if err != nil {
+			return nil, err
+		}
+		for i, m := range measured {
 			rows = append(rows, AblationRow{
-				Path: p.Name, Mode: mode, Latency: m.Latency, Sent: m.Sent, Errors: m.Errors,
-				ClientCPUPer1000: cpu[i][0] / sent * 1000, ServerCPUPer1000: cpu[i][1] / sent * 1000,
+				Path: b.Paths[i].Name, Mode: mode, Latency: m.Latency, Sent: m.Sent, Errors: m.Errors,
+				ClientCPUPer1000: m.perThousand(0), ServerCPUPer1000: m.perThousand(1),
 			})
 		}
 	}

@@ -116,49 +116,32 @@ func (b *Bench) MeasureAll(ctx context.Context, c Config) ([]PathResult, error) 
 		}
 	}
 
+	sidecars := make([][]Sidecar, len(results))
+	for i := range results {
+		sidecars[i] = results[i].Sidecars
+	}
 	rounds := max(1, c.Rounds)
 	for _, mode := range []string{"http", "grpc"} {
-		perPath := make([][]load.Result, len(b.Paths))
-		cpu := make([][]float64, len(b.Paths))
-		for round := range rounds {
-			for k := range b.Paths {
-				// Alternate the order, so no path always runs first.
-				i := k
-				if round%2 == 1 {
-					i = len(b.Paths) - 1 - k
-				}
-				p, r := b.Paths[i], &results[i]
-				before := b.cpu(r.Sidecars)
-				res, err := b.Benchload(ctx, p, mode, c.Rate, c.Connections, 0, c.Fixed/time.Duration(rounds))
-				if err != nil {
-					return nil, err
-				}
-				after := b.cpu(r.Sidecars)
-				if cpu[i] == nil {
-					cpu[i] = make([]float64, len(r.Sidecars))
-				}
-				for j := range after {
-					cpu[i][j] += after[j] - before[j]
-				}
-				perPath[i] = append(perPath[i], res)
-				b.sampleRSS(r.Sidecars)
-			}
+		fixed := func(ctx context.Context, p *Path) (load.Result, error) {
+			return b.Benchload(ctx, p, mode, c.Rate, c.Connections, 0, c.Fixed/time.Duration(rounds))
 		}
-		for i := range b.Paths {
+		measured, err := b.alternate(ctx, sidecars, rounds, fixed, func(i int) { b.sampleRSS(results[i].Sidecars) })
+		if err != nil {
+			return nil, err
+		}
+		for i, m := range measured {
 			r := &results[i]
-			merged := merge(perPath[i])
 			for j := range r.Sidecars {
-				per1000 := cpu[i][j] / float64(max(1, merged.Sent)) * 1000
 				if mode == "http" {
-					r.Sidecars[j].HTTPCPUPer1000 = per1000
+					r.Sidecars[j].HTTPCPUPer1000 = m.perThousand(j)
 				} else {
-					r.Sidecars[j].GRPCCPUPer1000 = per1000
+					r.Sidecars[j].GRPCCPUPer1000 = m.perThousand(j)
 				}
 			}
 			if mode == "http" {
-				r.HTTPFixed = merged
+				r.HTTPFixed = m.Result
 			} else {
-				r.GRPCFixed = merged
+				r.GRPCFixed = m.Result
 			}
 		}
 	}
