@@ -11,7 +11,6 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	jsonv2 "github.com/go-json-experiment/json"
@@ -95,8 +94,11 @@ func (a admissionHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The answer is encoded whole, then written at once with its length:
 	// written as encoded, 60 KB of patch went out as chunks of the
 	// server's 4 KB buffer, each its own TLS record and system call.
-	body := answerBuffer()
-	defer body.release()
+	body := bytes.NewBuffer(getBuffer(len(resp.Patch)*4/3 + 1024))
+	defer func() {
+		putBuffer(body.Bytes())
+		putBuffer(resp.Patch)
+	}()
 	if err := json.NewEncoder(body).Encode(out); err != nil {
 		a.log.Error("encoding the review's answer", "uid", review.Request.UID, "error", err)
 		http.Error(w, "encoding the answer failed", http.StatusInternalServerError)
@@ -105,28 +107,6 @@ func (a admissionHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(body.Len()))
 	_, _ = w.Write(body.Bytes()) // an error means the connection is gone: nobody to tell
-}
-
-// answerBuffers hold encoded answers between reviews: an answer is mostly
-// its patch in base64, 60 KB for a typical pod, garbage once written.
-var answerBuffers = sync.Pool{New: func() any { return new(pooledBuffer) }}
-
-// maxPooledAnswer is the largest buffer kept for another review; the
-// answers of rare large pods are left to the garbage collector.
-const maxPooledAnswer = 256 << 10
-
-type pooledBuffer struct{ bytes.Buffer }
-
-func answerBuffer() *pooledBuffer {
-	b := answerBuffers.Get().(*pooledBuffer)
-	b.Reset()
-	return b
-}
-
-func (b *pooledBuffer) release() {
-	if b.Cap() <= maxPooledAnswer {
-		answerBuffers.Put(b)
-	}
 }
 
 // reviewTimeout is the deadline the API server sends with a review

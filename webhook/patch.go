@@ -36,7 +36,7 @@ func patched(message string, ops []jsonpatch.JsonPatchOperation, quoted quoter) 
 }
 
 func encodePatch(ops []jsonpatch.JsonPatchOperation, quoted quoter) ([]byte, error) {
-	out := make([]byte, 0, patchSizeHint(ops, quoted))
+	out := getBuffer(patchSizeHint(ops, quoted))
 	out = append(out, '[')
 	for i, op := range ops {
 		if op.Operation != "add" && op.Operation != "replace" {
