@@ -40,7 +40,7 @@ func TestDemoRunsToTheEnd(t *testing.T) {
 		"orders serving it, a grandchild":     regexp.MustCompile(`(?m)^\s+└─ orders\.demo\s+SERVER\s.* → 200$`),
 		// tap: one request from users (no sidecar) that only web saw;
 		// the pairing across web's and orders' sidecars is checked below.
-		"a tap line from users to web":         regexp.MustCompile(`(?m)^\s+\d\d:\d\d:\d\d\.\d{3}\s+-\s+web\s+GET\s+\d{3}\s.*web:8080\s+/call\?url=`),
+		"a tap line from users to web": regexp.MustCompile(`(?m)^\s+\d\d:\d\d:\d\d\.\d{3}\s+-\s+web\s+GET\s+\d{3}\s.*web:8080\s+/call\?url=`),
 	} {
 		if !want.MatchString(report) {
 			t.Errorf("the demo did not print %s (%s)", name, want)
