@@ -23,7 +23,7 @@ func TestAutoInANetworkNamespace(t *testing.T) {
 			need.Command(t, commandFor(f)+"-"+string(b)+"-restore", "apt-get install iptables")
 		}
 	}
-	bin := buildPlaneless(t)
+	bin := buildPlanelessPod(t)
 	c := DefaultConfig()
 	c.InboundPorts = []uint16{8080}
 

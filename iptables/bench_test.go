@@ -13,9 +13,10 @@ import (
 // BenchmarkInstall installs the rules of a typical pod (one port, egress,
 // IPv6) again and again in one network namespace: each round is what the
 // init container does, with the backend found (auto) or given (nft). in
-// process is Install alone (the backend probe, then one iptables-save and
-// one iptables-restore per family); cli is `planeless init`, process start
-// included, as the init container runs it.
+// process is Install alone (the backend probe, then each family's
+// iptables-save and iptables-restore, see transact); cli is
+// `planeless-pod init`, process start included, as the init container
+// runs it.
 func BenchmarkInstall(b *testing.B) {
 	need.Root(b)
 	need.Command(b, "ip", "apt-get install iproute2")
@@ -47,7 +48,7 @@ func BenchmarkInstall(b *testing.B) {
 			}
 		})
 	}
-	bin := buildPlaneless(b)
+	bin := buildPlanelessPod(b)
 	b.Run("cli/auto", func(b *testing.B) {
 		args := append([]string{"netns", "exec", ns, bin, "init"}, c.Args()...)
 		for b.Loop() {

@@ -59,7 +59,7 @@ func TestRestoreInput(t *testing.T) {
 	}
 }
 
-// TestRestoreInANetworkNamespace runs the real `planeless init` in fresh
+// TestRestoreInANetworkNamespace runs the real `planeless-pod init` in fresh
 // network namespaces, with both iptables variants: a second run changes
 // nothing, a run with another config gives what a fresh install of it
 // gives, and --cleanup gives back the tables as they were, other rules
@@ -67,7 +67,7 @@ func TestRestoreInput(t *testing.T) {
 func TestRestoreInANetworkNamespace(t *testing.T) {
 	need.Root(t)
 	need.Command(t, "ip", "apt-get install iproute2")
-	bin := buildPlaneless(t)
+	bin := buildPlanelessPod(t)
 	cs := configs()
 	for _, backend := range []Backend{BackendNFT, BackendLegacy} {
 		t.Run(string(backend), func(t *testing.T) {
