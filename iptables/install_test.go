@@ -206,3 +206,41 @@ func TestInstallFailures(t *testing.T) {
 		}
 	})
 }
+
+// TestVerifyWithFakeTools: Verify reads the tables the way Install does,
+// and a tool that cannot even start fails it with its name, every other
+// process waited for.
+func TestVerifyWithFakeTools(t *testing.T) {
+	c := DefaultConfig()
+	c.InboundPorts = []uint16{8080}
+	installed := func(f Family) string {
+		return "*nat\n" + strings.Join(inSaveOrder(Plan(c), f), "\n") + "\nCOMMIT\n"
+	}
+	t.Run("rules in place through nft pass, IPv4's table read from the auto choice's save", func(t *testing.T) {
+		log := fakeTools(t, map[string]string{"iptables-nft-save": installed(IPv4), "iptables-legacy-save": "", "ip6tables-nft-save": installed(IPv6)})
+		if err := Verify(t.Context(), BackendAuto, c); err != nil {
+			t.Fatalf("Verify = %v, want nil", err)
+		}
+		got, _ := calls(t, log)
+		if want := []string{"ip6tables-nft-save -t nat", "iptables-legacy-save", "iptables-nft-save"}; !slices.Equal(got, want) {
+			t.Errorf("processes run = %q, want %q", got, want)
+		}
+	})
+	t.Run("a missing IPv6 rule fails", func(t *testing.T) {
+		fakeTools(t, map[string]string{"iptables-nft-save": installed(IPv4), "ip6tables-nft-save": "*nat\nCOMMIT\n"})
+		if err := Verify(t.Context(), BackendNFT, c); err == nil || !strings.Contains(err.Error(), "are missing (nft)") {
+			t.Errorf("Verify = %v, want an error listing the missing rules", err)
+		}
+	})
+	t.Run("a save that cannot start fails with its name", func(t *testing.T) {
+		log := fakeTools(t, map[string]string{"iptables-nft-save": installed(IPv4)})
+		dir := filepath.Dir(log)
+		if err := os.Remove(filepath.Join(dir, "ip6tables-nft-save")); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("PATH", dir)
+		if err := Verify(t.Context(), BackendNFT, c); err == nil || !strings.Contains(err.Error(), "running ip6tables-nft-save") {
+			t.Errorf("Verify = %v, want an error naming ip6tables-nft-save", err)
+		}
+	})
+}

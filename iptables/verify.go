@@ -46,13 +46,15 @@ func Verify(ctx context.Context, b Backend, c Config) error {
 			continue
 		}
 		save, _, err := restoreCommands(b, f)
+		var p *process
 		if err == nil {
-			running[f], err = start(ctx, "", save, "-t", TableNAT)
+			p, err = start(ctx, "", save, "-t", TableNAT)
 		}
 		if err != nil {
 			waitAll(running)
 			return err
 		}
+		running[f] = p
 	}
 	var errs []error
 	for f, p := range running {
