@@ -15,6 +15,7 @@ ENVOY_VERSION := $(shell sed -n 's/^[[:space:]]*EnvoyVersion = "\(.*\)"/\1/p' te
 
 export PLANELESS_ENVOY := $(TOOLS)/bin/envoy
 export PLANELESS_BINARY := $(BIN)/planeless
+export PLANELESS_POD_BINARY := $(BIN)/planeless-pod
 
 GO_TEST_FLAGS ?= -count=1 -timeout 60m
 
@@ -27,8 +28,9 @@ help: ## Show this help.
 ##@ Build
 
 .PHONY: build
-build: ## Build bin/planeless.
+build: ## Build bin/planeless and bin/planeless-pod (what runs in pods).
 	go build -o $(BIN)/planeless ./cmd/planeless
+	go build -o $(BIN)/planeless-pod ./cmd/planeless-pod
 
 ##@ Test
 

@@ -9,6 +9,8 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/planeless/planeless/proxy"
 )
 
 // Envoy's admin interface listens on a Unix socket, not on a TCP port: no
@@ -16,8 +18,8 @@ import (
 // Host header. The socket lives in an emptyDir that only the proxy
 // container mounts (AdminDir), and only Envoy's user may open it.
 const (
-	AdminDir    = "/run/planeless-admin"
-	AdminSocket = AdminDir + "/admin.sock"
+	AdminDir    = proxy.AdminDir
+	AdminSocket = proxy.AdminSocket
 	// adminSocketMode lets only the socket's owner, Envoy's user, connect.
 	adminSocketMode = 0o600
 )

@@ -16,7 +16,7 @@ const (
 	// PrometheusPath and ReadyPath are the only paths the stats listener
 	// serves, both from the admin interface; every other path is 404.
 	PrometheusPath = "/stats/prometheus"
-	ReadyPath      = "/ready"
+	ReadyPath      = proxy.ReadyPath
 )
 
 // Stats tag names: every metric carries them as Prometheus labels with the

@@ -176,7 +176,7 @@ func annotateScrape(a map[string]string, s *proxy.Spec) []string {
 func (i *Injector) initContainer(s *proxy.Spec) corev1.Container {
 	c := *i.Templates.Init.DeepCopy()
 	c.Name = InitName
-	c.Command = []string{"planeless", "init"}
+	c.Command = []string{"planeless-pod", "init"}
 	c.Args = append(iptables.FromSpec(s).Args(), "--copy-to="+ProxyHelper)
 	sc := c.SecurityContext
 	if sc == nil {

@@ -1,6 +1,7 @@
 package iptables
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -37,5 +38,41 @@ func TestParseBackend(t *testing.T) {
 func TestRestoreNeedsAResolvedBackend(t *testing.T) {
 	if err := Restore(t.Context(), BackendAuto, IPv4, nil); err == nil || !strings.Contains(err.Error(), "not resolved") {
 		t.Errorf("Restore(auto) = %v, want an error saying the backend is not resolved", err)
+	}
+}
+
+func TestChoose(t *testing.T) {
+	const (
+		none  = "*nat\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+		rules = "*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -p udp -j ACCEPT\nCOMMIT\n"
+	)
+	broken := errors.New("iptables-nft-save: exit status 1")
+	tests := map[string]struct {
+		nft, legacy probe
+		want        Backend
+		wantErr     string
+	}{
+		"legacy is chosen when only legacy has rules":             {nft: probe{save: none}, legacy: probe{save: rules}, want: BackendLegacy},
+		"nft is chosen when both have rules":                      {nft: probe{save: rules}, legacy: probe{save: rules}, want: BackendNFT},
+		"nft is chosen when neither has rules":                    {nft: probe{save: none}, legacy: probe{save: none}, want: BackendNFT},
+		"nft is chosen when only nft has rules":                   {nft: probe{save: rules}, legacy: probe{save: none}, want: BackendNFT},
+		"nft is chosen when legacy does not work":                 {nft: probe{save: none}, legacy: probe{err: broken}, want: BackendNFT},
+		"legacy is chosen when nft does not work":                 {nft: probe{err: broken}, legacy: probe{save: none}, want: BackendLegacy},
+		"legacy is chosen when nft does not work, even with none": {nft: probe{err: broken}, legacy: probe{save: ""}, want: BackendLegacy},
+		"neither working is an error":                             {nft: probe{err: broken}, legacy: probe{err: broken}, wantErr: "neither iptables variant works"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := choose(tc.nft, tc.legacy)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("choose = %q, %v; want an error containing %q", got, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Errorf("choose = %q, %v; want %q", got, err, tc.want)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os/exec"
 	"testing"
 
@@ -13,9 +14,12 @@ import (
 // BenchmarkInstall installs the rules of a typical pod (one port, egress,
 // IPv6) again and again in one network namespace: each round is what the
 // init container does, with the backend found (auto) or given (nft). in
-// process is Install alone (the backend probe, then one iptables-save and
-// one iptables-restore per family); cli is `planeless init`, process start
-// included, as the init container runs it.
+// process is Install alone (the backend probe, then each family's
+// iptables-save and iptables-restore, see transact), in-process-fresh the
+// same in a new namespace each round (what a pod's init container does:
+// nothing to read back, nothing to remove); cli is
+// `planeless-pod init`, process start included, as the init container
+// runs it.
 func BenchmarkInstall(b *testing.B) {
 	need.Root(b)
 	need.Command(b, "ip", "apt-get install iproute2")
@@ -47,7 +51,29 @@ func BenchmarkInstall(b *testing.B) {
 			}
 		})
 	}
-	bin := buildPlaneless(b)
+	// A pod's init container installs into a fresh namespace: each round
+	// gets a new one, made and removed with the timer stopped.
+	b.Run("in-process-fresh/auto", func(b *testing.B) {
+		for i := range b.N {
+			b.StopTimer()
+			fresh := fmt.Sprintf("%s-%d", ns, i)
+			if out, err := exec.Command("ip", "netns", "add", fresh).CombinedOutput(); err != nil {
+				b.Fatalf("ip netns add: %v: %s", err, out)
+			}
+			b.StartTimer()
+			err := inNetns(fresh, func() error {
+				_, err := Install(context.Background(), BackendAuto, c)
+				return err
+			})
+			b.StopTimer()
+			_ = exec.Command("ip", "netns", "del", fresh).Run()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+	})
+	bin := buildPlanelessPod(b)
 	b.Run("cli/auto", func(b *testing.B) {
 		args := append([]string{"netns", "exec", ns, bin, "init"}, c.Args()...)
 		for b.Loop() {

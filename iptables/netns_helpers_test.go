@@ -26,15 +26,16 @@ import (
 	"github.com/planeless/planeless/tests/need"
 )
 
-// buildPlaneless builds cmd/planeless, so the tests run the real CLI.
-func buildPlaneless(t testing.TB) string {
+// buildPlanelessPod builds cmd/planeless-pod, so the tests run the real
+// CLI the injected init container runs (`planeless init` is the same code).
+func buildPlanelessPod(t testing.TB) string {
 	t.Helper()
 	goCmd := need.Command(t, "go", "install Go")
-	bin := filepath.Join(t.TempDir(), "planeless")
-	cmd := exec.CommandContext(t.Context(), goCmd, "build", "-o", bin, "./cmd/planeless")
+	bin := filepath.Join(t.TempDir(), "planeless-pod")
+	cmd := exec.CommandContext(t.Context(), goCmd, "build", "-o", bin, "./cmd/planeless-pod")
 	cmd.Dir = need.RepoRoot()
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building planeless: %v\n%s", err, out)
+		t.Fatalf("building planeless-pod: %v\n%s", err, out)
 	}
 	return bin
 }

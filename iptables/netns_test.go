@@ -16,7 +16,7 @@ const (
 	proxyUID = 1337
 )
 
-// TestInitInANetworkNamespace runs the real `planeless init` binary in a
+// TestInitInANetworkNamespace runs the real `planeless-pod init` binary in a
 // network namespace with the flags the injector would write, and proves
 // with real connections where each kind of traffic lands.
 func TestInitInANetworkNamespace(t *testing.T) {
@@ -24,7 +24,7 @@ func TestInitInANetworkNamespace(t *testing.T) {
 	for _, c := range []string{"ip", "setpriv", "bash"} {
 		need.Command(t, c, "apt-get install iproute2 util-linux bash")
 	}
-	bin := buildPlaneless(t)
+	bin := buildPlanelessPod(t)
 
 	for _, backend := range []Backend{BackendNFT, BackendLegacy} {
 		t.Run(string(backend), func(t *testing.T) {
@@ -200,7 +200,7 @@ func testInit(t *testing.T, bin string, backend Backend) {
 // TestInitCLI checks the CLI's own behaviour: --dry-run prints the plan of
 // exactly the flags it got, and bad flags fail with a message on stderr.
 func TestInitCLI(t *testing.T) {
-	bin := buildPlaneless(t)
+	bin := buildPlanelessPod(t)
 	for name, c := range configs() {
 		t.Run("dry run of "+name, func(t *testing.T) {
 			out, err := exec.CommandContext(t.Context(), bin, append([]string{"init", "--dry-run"}, c.Args()...)...).Output()

@@ -1,10 +1,8 @@
 package iptables
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os/exec"
 	"slices"
 	"strings"
 )
@@ -14,22 +12,13 @@ import (
 // iptables-restore --noflush to change it. planeless's chains are flushed
 // and refilled, the jumps into them that are missing are added, and jumps
 // and chains it no longer wants are removed; nobody else's rules are
-// touched. With no rules it removes everything planeless installed.
+// touched. With no rules it removes everything planeless installed, and
+// when there is nothing to remove it runs no iptables-restore.
 func Restore(ctx context.Context, b Backend, f Family, rules []Rule) error {
-	save, restore, err := restoreCommands(b, f)
-	if err != nil {
+	if _, _, err := restoreCommands(b, f); err != nil {
 		return err
 	}
-	current, err := runCommand(ctx, nil, save, "-t", TableNAT)
-	if err != nil {
-		return err
-	}
-	input := RestoreInput(current, rules, f)
-	// --wait: the legacy variant shares a lock with other iptables users.
-	if _, err := runCommand(ctx, strings.NewReader(input), restore, "--noflush", "--wait"); err != nil {
-		return fmt.Errorf("%w\ninput:\n%s", err, input)
-	}
-	return nil
+	return transact(ctx, b, nil, []transaction{{family: f, rules: rules}})
 }
 
 // RestoreInput is what iptables-restore --noflush needs to turn the nat
@@ -104,15 +93,27 @@ func restoreCommands(b Backend, f Family) (save, restore string, err error) {
 	return "", "", fmt.Errorf("backend %q is not resolved", b)
 }
 
-func runCommand(ctx context.Context, stdin *strings.Reader, name string, args ...string) (string, error) {
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, name, args...)
-	if stdin != nil {
-		cmd.Stdin = stdin
+// natTable is the nat table of iptables-save output that holds every
+// table: what iptables-save -t nat prints, minus its comments. It is empty
+// when there is no nat table, which holds no rules either.
+func natTable(save string) string {
+	var b strings.Builder
+	in := false
+	for line := range strings.Lines(save) {
+		switch trimmed := strings.TrimSpace(line); {
+		case trimmed == "*"+TableNAT:
+			in = true
+		case !in:
+			continue
+		case trimmed == "COMMIT":
+			b.WriteString(line)
+			return b.String()
+		}
+		b.WriteString(line)
 	}
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("running %s: %w: %s", name, err, strings.TrimSpace(stderr.String()))
-	}
-	return stdout.String(), nil
+	return b.String()
 }
+
+// emptyInput is RestoreInput when there is nothing to change: running it
+// would change nothing, so it is not run.
+const emptyInput = "*" + TableNAT + "\nCOMMIT\n"

@@ -2,6 +2,7 @@ package iptables
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -29,24 +30,46 @@ func Missing(save string, rules []Rule, f Family) []string {
 }
 
 // Verify checks that the current network namespace holds every rule of
-// Plan(c), through backend b; the error lists the missing ones.
+// Plan(c), through backend b; the error lists the missing ones. Like
+// Install, it reads IPv4's nat table from the auto choice's save, and
+// the families' tables at once.
 func Verify(ctx context.Context, b Backend, c Config) error {
-	b, err := b.Resolve(ctx)
+	b, saved, err := b.detect(ctx)
 	if err != nil {
+		return err
+	}
+	tables := map[Family]string{}
+	running := map[Family]*process{}
+	for _, f := range families(c.IPv6) {
+		if f == IPv4 && saved != nil {
+			tables[f] = natTable(saved.save)
+			continue
+		}
+		save, _, err := restoreCommands(b, f)
+		var p *process
+		if err == nil {
+			p, err = start(ctx, "", save, "-t", TableNAT)
+		}
+		if err != nil {
+			waitAll(running)
+			return err
+		}
+		running[f] = p
+	}
+	var errs []error
+	for f, p := range running {
+		var err error
+		if tables[f], err = p.wait(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
 	rules := Plan(c)
 	var missing []string
 	for _, f := range families(c.IPv6) {
-		save, _, err := restoreCommands(b, f)
-		if err != nil {
-			return err
-		}
-		current, err := runCommand(ctx, nil, save, "-t", TableNAT)
-		if err != nil {
-			return err
-		}
-		missing = append(missing, Missing(current, rules, f)...)
+		missing = append(missing, Missing(tables[f], rules, f)...)
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("%d of planeless's rules are missing (%s): %s", len(missing), b, strings.Join(missing, "; "))

@@ -163,7 +163,9 @@ func initCommand(t testing.TB, p *harness.Pod) ([]string, error) {
 	for _, c := range p.Object.Spec.InitContainers {
 		if c.Name == harness.InitContainerName {
 			argv := slices.Concat(c.Command, c.Args)
-			argv[0] = harness.Planeless(t)
+			if argv[0] = harness.ForCommand(t, argv[0]); argv[0] == "" {
+				return nil, fmt.Errorf("pod %s runs %q in %s, not a planeless binary", p.Name, c.Command, c.Name)
+			}
 			return argv, nil
 		}
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/planeless/planeless/cmd/internal/podcmd"
 	"github.com/planeless/planeless/cni"
 	"github.com/planeless/planeless/iptables"
 )
@@ -32,7 +33,7 @@ planeless init, which the plugin reads back from the pod.`,
 				return err
 			}
 			if copyTo != "" {
-				return copySelf(copyTo)
+				return podcmd.CopySelf(copyTo)
 			}
 			return nil
 		},

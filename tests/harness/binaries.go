@@ -19,10 +19,36 @@ var (
 	testappPath string
 	testappErr  error
 
-	planelessOnce sync.Once
-	planelessPath string
-	planelessErr  error
+	planeless    = envBinary{env: "PLANELESS_BINARY", out: "planeless", pkg: "./cmd/planeless"}
+	planelessPod = envBinary{env: "PLANELESS_POD_BINARY", out: "planeless-pod", pkg: "./cmd/planeless-pod"}
 )
+
+// An envBinary is $env (set by the Makefile after `make build`), or
+// bin/out built from pkg when the tests run without make.
+type envBinary struct {
+	env, out, pkg string
+	once          sync.Once
+	path          string
+	err           error
+}
+
+func (b *envBinary) get(t T) string {
+	t.Helper()
+	b.once.Do(func() {
+		if p := os.Getenv(b.env); p != "" {
+			if _, err := os.Stat(p); err == nil {
+				b.path = p
+				return
+			}
+		}
+		b.path = filepath.Join(need.RepoRoot(), "bin", b.out)
+		b.err = goBuild(b.path, b.pkg)
+	})
+	if b.err != nil {
+		t.Fatalf("building %s: %v", b.out, b.err)
+	}
+	return b.path
+}
 
 // Testapp returns the test application binary (tests/apps/testapp), built
 // on first use.
@@ -42,20 +68,27 @@ func Testapp(t T) string {
 // build`), or builds bin/planeless when the tests run without make.
 func Planeless(t T) string {
 	t.Helper()
-	planelessOnce.Do(func() {
-		if p := os.Getenv("PLANELESS_BINARY"); p != "" {
-			if _, err := os.Stat(p); err == nil {
-				planelessPath = p
-				return
-			}
-		}
-		planelessPath = filepath.Join(need.RepoRoot(), "bin", "planeless")
-		planelessErr = goBuild(planelessPath, "./cmd/planeless")
-	})
-	if planelessErr != nil {
-		t.Fatalf("building planeless: %v", planelessErr)
+	return planeless.get(t)
+}
+
+// PlanelessPod returns $PLANELESS_POD_BINARY, or builds bin/planeless-pod:
+// the injected init container's command.
+func PlanelessPod(t T) string {
+	t.Helper()
+	return planelessPod.get(t)
+}
+
+// ForCommand returns the binary the harness runs for a container command
+// (its first word): planeless or planeless-pod, or "" for anything else.
+func ForCommand(t T, command string) string {
+	t.Helper()
+	switch filepath.Base(command) {
+	case "planeless":
+		return Planeless(t)
+	case "planeless-pod":
+		return PlanelessPod(t)
 	}
-	return planelessPath
+	return ""
 }
 
 func goBuild(out, pkg string) error {

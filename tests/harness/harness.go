@@ -24,8 +24,7 @@ type Harness struct {
 	gateway6 netip.Addr
 	dir      string
 
-	testapp   string
-	planeless string
+	testapp string
 
 	mu     sync.Mutex
 	pods   []*Pod

@@ -62,7 +62,10 @@ type Pod struct {
 	aliases []string
 	dir     string
 	init    *corev1.Container
-	proxy   *corev1.Container
+	// initBinary is this machine's binary for the init container's
+	// command (planeless or planeless-pod).
+	initBinary string
+	proxy      *corev1.Container
 
 	mu    sync.Mutex
 	envoy *process
@@ -78,8 +81,8 @@ func (h *Harness) Start(t T, pod *corev1.Pod, opts PodOptions) *Pod {
 	if err != nil {
 		t.Fatalf("pod %s: %v", pod.Name, err)
 	}
-	if p.init != nil {
-		h.planeless = Planeless(t)
+	if p.init != nil && len(p.init.Command) > 0 {
+		p.initBinary = ForCommand(t, p.init.Command[0])
 	}
 	ctx := t.Context()
 	if err := h.createNetns(ctx, p); err != nil {
@@ -218,8 +221,8 @@ func (p *Pod) RunInit(ctx context.Context) (string, error) {
 	if len(argv) == 0 {
 		return "", fmt.Errorf("container %s has no command", InitContainerName)
 	}
-	if argv[0] == "planeless" || filepath.Base(argv[0]) == "planeless" {
-		argv[0] = p.h.planeless
+	if p.initBinary != "" {
+		argv[0] = p.initBinary
 	}
 	volumes, err := p.emptyDirs(p.init)
 	if err != nil {

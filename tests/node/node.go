@@ -470,9 +470,10 @@ func (c *Cluster) Logs(lines int) string {
 func (c *Cluster) buildImages(ctx context.Context) ([]images.Archive, error) {
 	root := need.RepoRoot()
 	bins := map[string]string{
-		"planeless": "./cmd/planeless",
-		"testapp":   "./tests/apps/testapp",
-		"pause":     "./tests/node/images/pause",
+		"planeless":     "./cmd/planeless",
+		"planeless-pod": "./cmd/planeless-pod",
+		"testapp":       "./tests/apps/testapp",
+		"pause":         "./tests/node/images/pause",
 	}
 	for out, pkg := range bins {
 		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", c.path("bin", out), pkg)
@@ -483,12 +484,13 @@ func (c *Cluster) buildImages(ctx context.Context) ([]images.Archive, error) {
 		}
 	}
 	return images.Build(ctx, images.Inputs{
-		Planeless: c.path("bin", "planeless"),
-		Testapp:   c.path("bin", "testapp"),
-		Pause:     c.path("bin", "pause"),
-		Envoy:     c.Tools.Envoy,
-		Cache:     filepath.Join(root, ".tools", "images"),
-		Logf:      c.logf,
+		Planeless:    c.path("bin", "planeless"),
+		PlanelessPod: c.path("bin", "planeless-pod"),
+		Testapp:      c.path("bin", "testapp"),
+		Pause:        c.path("bin", "pause"),
+		Envoy:        c.Tools.Envoy,
+		Cache:        filepath.Join(root, ".tools", "images"),
+		Logf:         c.logf,
 	}, c.path("images"))
 }
 

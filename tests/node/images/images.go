@@ -53,8 +53,9 @@ type Recipe struct {
 	Packages []string
 	// Checks are the commands the Dockerfile runs to prove the install.
 	Checks []string
-	// Binary is where the planeless binary goes.
-	Binary string
+	// Binary is where the planeless binary goes, PodBinary planeless-pod
+	// (the injected init container's command).
+	Binary, PodBinary string
 	// User and Entrypoint are the image's config.
 	User       string
 	Entrypoint []string
@@ -67,6 +68,7 @@ var Planeless = Recipe{
 	Packages:   []string{"iptables"},
 	Checks:     []string{"iptables-nft --version", "iptables-legacy --version", "ip6tables-nft --version", "ip6tables-legacy --version"},
 	Binary:     "/usr/local/bin/planeless",
+	PodBinary:  "/usr/local/bin/planeless-pod",
 	User:       "65532:65532",
 	Entrypoint: []string{"/usr/local/bin/planeless"},
 }
@@ -90,8 +92,9 @@ const (
 
 // Inputs are the files the images are made of.
 type Inputs struct {
-	// Planeless, Testapp and Pause are static binaries (CGO_ENABLED=0).
-	Planeless, Testapp, Pause string
+	// Planeless, PlanelessPod, Testapp and Pause are static binaries
+	// (CGO_ENABLED=0).
+	Planeless, PlanelessPod, Testapp, Pause string
 	// Envoy is the Envoy binary (dynamically linked to glibc).
 	Envoy string
 	// Cache holds the Debian roots across runs (.tools/images).
@@ -120,7 +123,7 @@ func Build(ctx context.Context, in Inputs, dir string) ([]Archive, error) {
 		ref  string
 		make func() (v1.Image, error)
 	}{
-		{PlanelessRef, func() (v1.Image, error) { return PlanelessImage(root, in.Planeless) }},
+		{PlanelessRef, func() (v1.Image, error) { return PlanelessImage(root, in.Planeless, in.PlanelessPod) }},
 		{EnvoyRef, func() (v1.Image, error) { return EnvoyImage(in.Envoy) }},
 		{PauseRef, func() (v1.Image, error) {
 			return binaryImage(in.Pause, "/pause", v1.Config{Entrypoint: []string{"/pause"}, User: "65535:65535"})
@@ -153,14 +156,17 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // epoch is every file's time in the layers written here.
 var epoch = time.Unix(0, 0).UTC()
 
-// PlanelessImage is the Debian root tarball plus the planeless binary,
-// configured as the Dockerfile says.
-func PlanelessImage(debianRoot, binary string) (v1.Image, error) {
+// PlanelessImage is the Debian root tarball plus the planeless and
+// planeless-pod binaries, configured as the Dockerfile says.
+func PlanelessImage(debianRoot, binary, podBinary string) (v1.Image, error) {
 	base, err := tarball.LayerFromFile(debianRoot)
 	if err != nil {
 		return nil, err
 	}
-	bin, err := fileLayer(map[string]file{Planeless.Binary: {src: binary, mode: 0o755}})
+	bin, err := fileLayer(map[string]file{
+		Planeless.Binary:    {src: binary, mode: 0o755},
+		Planeless.PodBinary: {src: podBinary, mode: 0o755},
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -60,8 +60,11 @@ func fromDockerfile(t *testing.T) Recipe {
 			}
 		case "COPY":
 			f := strings.Fields(rest)
-			if strings.HasSuffix(f[len(f)-2], "/planeless") {
+			switch {
+			case strings.HasSuffix(f[len(f)-2], "/planeless"):
 				r.Binary = f[len(f)-1]
+			case strings.HasSuffix(f[len(f)-2], "/planeless-pod"):
+				r.PodBinary = f[len(f)-1]
 			}
 		case "USER":
 			r.User = rest
@@ -99,7 +102,7 @@ func TestPlanelessImageHoldsWhatTheDockerfileChecks(t *testing.T) {
 	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	img, err := PlanelessImage(root, bin)
+	img, err := PlanelessImage(root, bin, bin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,8 +136,10 @@ func TestPlanelessImageHoldsWhatTheDockerfileChecks(t *testing.T) {
 		}
 		rc.Close()
 	}
-	if h := files[Planeless.Binary]; h == nil || h.Mode&0o111 == 0 {
-		t.Errorf("%s is missing or not executable: %+v", Planeless.Binary, h)
+	for _, b := range []string{Planeless.Binary, Planeless.PodBinary} {
+		if h := files[b]; h == nil || h.Mode&0o111 == 0 {
+			t.Errorf("%s is missing or not executable: %+v", b, h)
+		}
 	}
 	for _, check := range Planeless.Checks {
 		cmd := strings.Fields(check)[0]

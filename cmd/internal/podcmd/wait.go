@@ -1,4 +1,4 @@
-package main
+package podcmd
 
 import (
 	"context"
@@ -10,20 +10,18 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/planeless/planeless/bootstrap"
+	"github.com/planeless/planeless/proxy"
 )
-
-func init() { subcommands = append(subcommands, newWaitCmd) }
 
 // waitPoll is how often wait asks Envoy whether it is ready: Envoy is
 // usually ready within a tenth of a second of starting.
 const waitPoll = 20 * time.Millisecond
 
-// newWaitCmd is the native sidecar's postStart hook: the kubelet starts the
+// Wait is the native sidecar's postStart hook: the kubelet starts the
 // pod's next container only when it returns, so the application starts as
 // soon as Envoy is ready (a startup probe would add up to its 1 s period,
 // often twice), and never before.
-func newWaitCmd() *cobra.Command {
+func Wait() *cobra.Command {
 	var (
 		socket  string
 		timeout time.Duration
@@ -41,7 +39,7 @@ func newWaitCmd() *cobra.Command {
 			return waitReady(ctx, socket)
 		},
 	}
-	cmd.Flags().StringVar(&socket, "admin-socket", bootstrap.AdminSocket, "Envoy's admin socket")
+	cmd.Flags().StringVar(&socket, "admin-socket", proxy.AdminSocket, "Envoy's admin socket")
 	cmd.Flags().DurationVar(&timeout, "timeout", time.Minute, "how long to wait before failing (the kubelet then restarts the proxy)")
 	return cmd
 }
@@ -52,7 +50,7 @@ func waitReady(ctx context.Context, socket string) error {
 	client := adminClient(socket, time.Second)
 	last := "no answer yet"
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://admin"+bootstrap.ReadyPath, nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://admin"+proxy.ReadyPath, nil)
 		if err != nil {
 			return err
 		}

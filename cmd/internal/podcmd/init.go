@@ -1,10 +1,8 @@
-package main
+package podcmd
 
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -12,11 +10,9 @@ import (
 	"github.com/planeless/planeless/iptables"
 )
 
-func init() { subcommands = append(subcommands, newInitCmd) }
-
-// newInitCmd is the init container's command: it installs the iptables
+// Init is the init container's command: it installs the iptables
 // rules that send the pod's TCP traffic through Envoy.
-func newInitCmd() *cobra.Command {
+func Init() *cobra.Command {
 	cfg := iptables.DefaultConfig()
 	var (
 		dryRun  bool
@@ -60,7 +56,7 @@ The injector writes the flags from the pod's annotations.`,
 				return err
 			}
 			if copyTo != "" {
-				if err := copySelf(copyTo); err != nil {
+				if err := CopySelf(copyTo); err != nil {
 					return err
 				}
 			}
@@ -78,40 +74,6 @@ The injector writes the flags from the pod's annotations.`,
 	cmd.Flags().StringVar(&backend, "backend", string(iptables.BackendAuto), "iptables variant: auto, nft or legacy")
 	cmd.Flags().StringVar(&copyTo, "copy-to", "", "also copy this binary to this path (a volume the proxy mounts), for the proxy's preStop `planeless drain`")
 	return cmd
-}
-
-// copySelf copies the running binary to path, executable by anyone, whole
-// or not at all.
-func copySelf(path string) error {
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("finding this binary: %w", err)
-	}
-	in, err := os.Open(self)
-	if err != nil {
-		return fmt.Errorf("copying this binary: %w", err)
-	}
-	defer in.Close()
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".planeless-")
-	if err != nil {
-		return fmt.Errorf("copying this binary to %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := io.Copy(tmp, in); err != nil {
-		tmp.Close()
-		return fmt.Errorf("copying this binary to %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o755); err != nil {
-		tmp.Close()
-		return fmt.Errorf("copying this binary to %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("copying this binary to %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("copying this binary to %s: %w", path, err)
-	}
-	return nil
 }
 
 // countByFamily says how many rules of each family rules hold: "13 IPv4

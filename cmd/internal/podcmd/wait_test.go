@@ -1,4 +1,4 @@
-package main
+package podcmd
 
 import (
 	"context"
@@ -66,7 +66,7 @@ func TestWait(t *testing.T) {
 		}
 	})
 	t.Run("refuses a timeout out of range", func(t *testing.T) {
-		cmd := newWaitCmd()
+		cmd := Wait()
 		cmd.SetArgs([]string{"--timeout=0s"})
 		cmd.SetOut(new(strings.Builder))
 		cmd.SetErr(new(strings.Builder))

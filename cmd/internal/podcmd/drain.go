@@ -1,4 +1,4 @@
-package main
+package podcmd
 
 import (
 	"context"
@@ -9,17 +9,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/planeless/planeless/bootstrap"
+	"github.com/planeless/planeless/proxy"
 )
 
-func init() { subcommands = append(subcommands, newDrainCmd) }
-
-// newDrainCmd is the proxy container's preStop hook: Envoy exits at once on
+// Drain is the proxy container's preStop hook: Envoy exits at once on
 // SIGTERM, so before the kubelet sends it, this tells Envoy to drain its
 // inbound listener (keep-alive clients are told to close, and go to another
 // endpoint) and waits, Envoy serving on: the application's own calls during
 // its shutdown still go out.
-func newDrainCmd() *cobra.Command {
+func Drain() *cobra.Command {
 	var (
 		socket  string
 		seconds int
@@ -42,7 +40,7 @@ func newDrainCmd() *cobra.Command {
 			return err
 		},
 	}
-	cmd.Flags().StringVar(&socket, "admin-socket", bootstrap.AdminSocket, "Envoy's admin socket")
+	cmd.Flags().StringVar(&socket, "admin-socket", proxy.AdminSocket, "Envoy's admin socket")
 	cmd.Flags().IntVar(&seconds, "seconds", 5, "how long to keep Envoy serving after starting the drain")
 	return cmd
 }
