@@ -38,7 +38,9 @@ func (p Printer) Append(b []byte, m proto.Message) ([]byte, error) {
 	if p.Resolver == nil {
 		p.Resolver = protoregistry.GlobalTypes
 	}
-	b, err := p.message(b, m.ProtoReflect())
+	st := &state{Printer: p}
+	st.collectField = st.collect
+	b, err := st.message(b, m.ProtoReflect())
 	if err != nil {
 		return nil, err
 	}
@@ -50,14 +52,35 @@ func (p Printer) Append(b []byte, m proto.Message) ([]byte, error) {
 	return b, nil
 }
 
+// state is one Append's: the fields of the messages being printed, as a
+// stack (a message's fields are collected, sorted, then printed, and the
+// fields of the messages inside them go above), so that printing
+// allocates for its output alone.
+type state struct {
+	Printer
+	stack []field
+	// collectField is collect, as a func value made once.
+	collectField func(protoreflect.FieldDescriptor, protoreflect.Value) bool
+}
+
+type field struct {
+	fd protoreflect.FieldDescriptor
+	v  protoreflect.Value
+}
+
+func (st *state) collect(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+	st.stack = append(st.stack, field{fd, v})
+	return true
+}
+
 // message appends m: a well-known type in its own JSON form, any other
 // message as an object of its populated fields.
-func (p Printer) message(b []byte, m protoreflect.Message) ([]byte, error) {
+func (st *state) message(b []byte, m protoreflect.Message) ([]byte, error) {
 	if wkt := wellKnown(m.Descriptor().FullName()); wkt != nil {
-		return wkt(p, b, m)
+		return wkt(st, b, m)
 	}
 	b = append(b, '{')
-	b, _, err := p.fields(b, m, false)
+	b, err := st.fields(b, m, false)
 	if err != nil {
 		return nil, err
 	}
@@ -65,45 +88,48 @@ func (p Printer) message(b []byte, m protoreflect.Message) ([]byte, error) {
 }
 
 // fields appends m's populated fields as object members, in declaration
-// order and then its extensions by full name (protojson's order). more
-// says whether members precede them in the object; the result says
-// whether there are members now.
-func (p Printer) fields(b []byte, m protoreflect.Message, more bool) ([]byte, bool, error) {
-	md := m.Descriptor()
-	fds := md.Fields()
+// order and then its extensions by full name: protojson's order. Range
+// finds the populated fields faster than asking each field (a oneof is
+// one check, not one per member), but in an order of its own. more says
+// whether members precede them in the object.
+func (st *state) fields(b []byte, m protoreflect.Message, more bool) ([]byte, error) {
+	start := len(st.stack)
+	m.Range(st.collectField)
+	defer func() { st.stack = st.stack[:start] }()
+	sortFields(st.stack[start:])
 	var err error
-	for i := range fds.Len() {
-		fd := fds.Get(i)
-		if !m.Has(fd) {
-			continue
-		}
-		if b, err = p.member(b, fd, m.Get(fd), more); err != nil {
-			return nil, false, err
+	for i := start; i < len(st.stack); i++ {
+		f := st.stack[i]
+		if b, err = st.member(b, f.fd, f.v, more); err != nil {
+			return nil, err
 		}
 		more = true
 	}
-	if md.ExtensionRanges().Len() == 0 {
-		return b, more, nil
-	}
-	var exts []protoreflect.FieldDescriptor
-	m.Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
-		if fd.IsExtension() {
-			exts = append(exts, fd)
+	return b, nil
+}
+
+// sortFields sorts fields by declaration, extensions last by full name.
+// Range's order is nearly that already, so an insertion sort is cheap.
+func sortFields(fs []field) {
+	for i := 1; i < len(fs); i++ {
+		for j := i; j > 0 && fieldBefore(fs[j].fd, fs[j-1].fd); j-- {
+			fs[j], fs[j-1] = fs[j-1], fs[j]
 		}
-		return true
-	})
-	slices.SortFunc(exts, func(x, y protoreflect.FieldDescriptor) int { return cmp.Compare(x.FullName(), y.FullName()) })
-	for _, fd := range exts {
-		if b, err = p.member(b, fd, m.Get(fd), more); err != nil {
-			return nil, false, err
-		}
-		more = true
 	}
-	return b, more, nil
+}
+
+func fieldBefore(x, y protoreflect.FieldDescriptor) bool {
+	if x.IsExtension() != y.IsExtension() {
+		return y.IsExtension()
+	}
+	if x.IsExtension() {
+		return x.FullName() < y.FullName()
+	}
+	return x.Index() < y.Index()
 }
 
 // member appends one field as "name":value, after a comma when more.
-func (p Printer) member(b []byte, fd protoreflect.FieldDescriptor, v protoreflect.Value, more bool) ([]byte, error) {
+func (st *state) member(b []byte, fd protoreflect.FieldDescriptor, v protoreflect.Value, more bool) ([]byte, error) {
 	if more {
 		b = append(b, ',')
 	}
@@ -114,21 +140,21 @@ func (p Printer) member(b []byte, fd protoreflect.FieldDescriptor, v protoreflec
 	b = append(b, ':')
 	switch {
 	case fd.IsList():
-		return p.list(b, fd, v.List())
+		return st.list(b, fd, v.List())
 	case fd.IsMap():
-		return p.mapping(b, fd, v.Map())
+		return st.mapping(b, fd, v.Map())
 	}
-	return p.singular(b, fd, v)
+	return st.singular(b, fd, v)
 }
 
-func (p Printer) list(b []byte, fd protoreflect.FieldDescriptor, l protoreflect.List) ([]byte, error) {
+func (st *state) list(b []byte, fd protoreflect.FieldDescriptor, l protoreflect.List) ([]byte, error) {
 	b = append(b, '[')
 	var err error
 	for i := range l.Len() {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if b, err = p.singular(b, fd, l.Get(i)); err != nil {
+		if b, err = st.singular(b, fd, l.Get(i)); err != nil {
 			return nil, err
 		}
 	}
@@ -137,28 +163,35 @@ func (p Printer) list(b []byte, fd protoreflect.FieldDescriptor, l protoreflect.
 
 // mapping appends a map as an object whose keys are sorted: false before
 // true, numbers ascending, strings by their bytes (protojson's order).
-func (p Printer) mapping(b []byte, fd protoreflect.FieldDescriptor, m protoreflect.Map) ([]byte, error) {
-	keys := make([]protoreflect.MapKey, 0, m.Len())
-	m.Range(func(k protoreflect.MapKey, _ protoreflect.Value) bool {
-		keys = append(keys, k)
+// The entries are taken with Range: Get would convert every key back.
+func (st *state) mapping(b []byte, fd protoreflect.FieldDescriptor, m protoreflect.Map) ([]byte, error) {
+	entries := make([]entry, 0, m.Len())
+	m.Range(func(k protoreflect.MapKey, v protoreflect.Value) bool {
+		entries = append(entries, entry{k, v})
 		return true
 	})
-	slices.SortFunc(keys, compareKeys(fd.MapKey().Kind()))
+	byKey := compareKeys(fd.MapKey().Kind())
+	slices.SortFunc(entries, func(x, y entry) int { return byKey(x.k, y.k) })
 	b = append(b, '{')
 	var err error
-	for i, k := range keys {
+	for i, e := range entries {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if b, err = appendString(b, k.String()); err != nil {
+		if b, err = appendString(b, e.k.String()); err != nil {
 			return nil, fmt.Errorf("printing a key of %s: %w", fd.FullName(), err)
 		}
 		b = append(b, ':')
-		if b, err = p.singular(b, fd.MapValue(), m.Get(k)); err != nil {
+		if b, err = st.singular(b, fd.MapValue(), e.v); err != nil {
 			return nil, err
 		}
 	}
 	return append(b, '}'), nil
+}
+
+type entry struct {
+	k protoreflect.MapKey
+	v protoreflect.Value
 }
 
 func compareKeys(k protoreflect.Kind) func(x, y protoreflect.MapKey) int {
@@ -183,7 +216,7 @@ func compareKeys(k protoreflect.Kind) func(x, y protoreflect.MapKey) int {
 
 // singular appends one value of fd's kind: a field's, a list's element or
 // a map's value.
-func (p Printer) singular(b []byte, fd protoreflect.FieldDescriptor, v protoreflect.Value) ([]byte, error) {
+func (st *state) singular(b []byte, fd protoreflect.FieldDescriptor, v protoreflect.Value) ([]byte, error) {
 	switch fd.Kind() {
 	case protoreflect.BoolKind:
 		return strconv.AppendBool(b, v.Bool()), nil
@@ -214,7 +247,7 @@ func (p Printer) singular(b []byte, fd protoreflect.FieldDescriptor, v protorefl
 	case protoreflect.EnumKind:
 		return appendEnum(b, fd.Enum(), v.Enum()), nil
 	case protoreflect.MessageKind, protoreflect.GroupKind:
-		return p.message(b, v.Message())
+		return st.message(b, v.Message())
 	}
 	return nil, fmt.Errorf("printing %s: unknown kind %v", fd.FullName(), fd.Kind())
 }

@@ -15,7 +15,7 @@ import (
 )
 
 // printFunc prints a well-known type in its own JSON form.
-type printFunc func(p Printer, b []byte, m protoreflect.Message) ([]byte, error)
+type printFunc func(st *state, b []byte, m protoreflect.Message) ([]byte, error)
 
 // wellKnown returns the printer of the well-known types with a JSON form
 // of their own, nil for every other message. google.protobuf.Empty has
@@ -27,29 +27,29 @@ func wellKnown(name protoreflect.FullName) printFunc {
 	}
 	switch name.Name() {
 	case "Any":
-		return Printer.packed
+		return (*state).packed
 	case "Duration":
-		return Printer.duration
+		return (*state).duration
 	case "Timestamp":
-		return Printer.timestamp
+		return (*state).timestamp
 	case "BoolValue", "Int32Value", "Int64Value", "UInt32Value", "UInt64Value",
 		"FloatValue", "DoubleValue", "StringValue", "BytesValue":
-		return Printer.wrapper
+		return (*state).wrapper
 	case "Struct":
-		return Printer.structure
+		return (*state).structure
 	case "ListValue":
-		return Printer.listValue
+		return (*state).listValue
 	case "Value":
-		return Printer.value
+		return (*state).value
 	case "FieldMask":
-		return Printer.fieldMask
+		return (*state).fieldMask
 	}
 	return nil
 }
 
 // packed prints an Any as the object of the message inside it with an
 // "@type" member first; a well-known type inside it is its "value".
-func (p Printer) packed(b []byte, m protoreflect.Message) ([]byte, error) {
+func (st *state) packed(b []byte, m protoreflect.Message) ([]byte, error) {
 	fds := m.Descriptor().Fields()
 	url := m.Get(fds.ByNumber(1)).String()
 	value := m.Get(fds.ByNumber(2)).Bytes()
@@ -59,7 +59,7 @@ func (p Printer) packed(b []byte, m protoreflect.Message) ([]byte, error) {
 		}
 		return append(b, '{', '}'), nil
 	}
-	inner, err := p.unpack(m, url, value)
+	inner, err := st.unpack(m, url, value)
 	if err != nil {
 		return nil, err
 	}
@@ -69,12 +69,12 @@ func (p Printer) packed(b []byte, m protoreflect.Message) ([]byte, error) {
 	}
 	if wkt := wellKnown(inner.Descriptor().FullName()); wkt != nil {
 		b = append(b, `,"value":`...)
-		if b, err = wkt(p, b, inner); err != nil {
+		if b, err = wkt(st, b, inner); err != nil {
 			return nil, err
 		}
 		return append(b, '}'), nil
 	}
-	if b, _, err = p.fields(b, inner, true); err != nil {
+	if b, err = st.fields(b, inner, true); err != nil {
 		return nil, err
 	}
 	return append(b, '}'), nil
@@ -82,28 +82,35 @@ func (p Printer) packed(b []byte, m protoreflect.Message) ([]byte, error) {
 
 // unpack returns the message inside an Any: the one it was packed from
 // when Packed knows it, else its bytes unmarshalled into its type.
-func (p Printer) unpack(m protoreflect.Message, url string, value []byte) (protoreflect.Message, error) {
-	if p.Packed != nil {
+func (st *state) unpack(m protoreflect.Message, url string, value []byte) (protoreflect.Message, error) {
+	if st.Packed != nil {
 		if a, ok := m.Interface().(*anypb.Any); ok {
-			if inner := p.Packed(a); inner != nil {
+			if inner := st.Packed(a); inner != nil {
 				name := inner.ProtoReflect().Descriptor().FullName()
-				if !strings.HasSuffix(url, "/"+string(name)) && url != string(name) {
+				if !namesType(url, string(name)) {
 					return nil, fmt.Errorf("printing google.protobuf.Any: type_url %q holds a packed %s", url, name)
 				}
 				return inner.ProtoReflect(), nil
 			}
 		}
 	}
-	mt, err := p.Resolver.FindMessageByURL(url)
+	mt, err := st.Resolver.FindMessageByURL(url)
 	if err != nil {
 		return nil, fmt.Errorf("printing google.protobuf.Any: resolving %q: %w", url, err)
 	}
 	inner := mt.New()
 	// As protojson: never check required fields inside an Any.
-	if err := (proto.UnmarshalOptions{AllowPartial: true, Resolver: p.Resolver}).Unmarshal(value, inner.Interface()); err != nil {
+	if err := (proto.UnmarshalOptions{AllowPartial: true, Resolver: st.Resolver}).Unmarshal(value, inner.Interface()); err != nil {
 		return nil, fmt.Errorf("printing google.protobuf.Any: unmarshalling %q: %w", url, err)
 	}
 	return inner, nil
+}
+
+// namesType reports whether a type URL names the message type name: its
+// last path segment is the name.
+func namesType(url, name string) bool {
+	rest, ok := strings.CutSuffix(url, name)
+	return ok && (rest == "" || strings.HasSuffix(rest, "/"))
 }
 
 const (
@@ -115,7 +122,7 @@ const (
 
 // duration prints a Duration as seconds with 0, 3, 6 or 9 decimals and
 // an "s": "1s", "-0.500s", "0.000001500s".
-func (Printer) duration(b []byte, m protoreflect.Message) ([]byte, error) {
+func (*state) duration(b []byte, m protoreflect.Message) ([]byte, error) {
 	fds := m.Descriptor().Fields()
 	secs, nanos := m.Get(fds.ByNumber(1)).Int(), m.Get(fds.ByNumber(2)).Int()
 	switch {
@@ -138,7 +145,7 @@ func (Printer) duration(b []byte, m protoreflect.Message) ([]byte, error) {
 
 // timestamp prints a Timestamp in RFC 3339 in UTC, with 0, 3, 6 or 9
 // decimals: "2026-12-03T07:18:58.500Z".
-func (Printer) timestamp(b []byte, m protoreflect.Message) ([]byte, error) {
+func (*state) timestamp(b []byte, m protoreflect.Message) ([]byte, error) {
 	fds := m.Descriptor().Fields()
 	secs, nanos := m.Get(fds.ByNumber(1)).Int(), m.Get(fds.ByNumber(2)).Int()
 	switch {
@@ -175,26 +182,26 @@ func appendFraction(b []byte, nanos int64) []byte {
 
 // wrapper prints a wrapper (BoolValue, UInt32Value, ...) as its value,
 // zero included: that the wrapper is set is its whole point.
-func (p Printer) wrapper(b []byte, m protoreflect.Message) ([]byte, error) {
+func (st *state) wrapper(b []byte, m protoreflect.Message) ([]byte, error) {
 	fd := m.Descriptor().Fields().ByNumber(1)
-	return p.singular(b, fd, m.Get(fd))
+	return st.singular(b, fd, m.Get(fd))
 }
 
 // structure prints a Struct as the object of its fields.
-func (p Printer) structure(b []byte, m protoreflect.Message) ([]byte, error) {
+func (st *state) structure(b []byte, m protoreflect.Message) ([]byte, error) {
 	fd := m.Descriptor().Fields().ByNumber(1)
-	return p.mapping(b, fd, m.Get(fd).Map())
+	return st.mapping(b, fd, m.Get(fd).Map())
 }
 
 // listValue prints a ListValue as the array of its values.
-func (p Printer) listValue(b []byte, m protoreflect.Message) ([]byte, error) {
+func (st *state) listValue(b []byte, m protoreflect.Message) ([]byte, error) {
 	fd := m.Descriptor().Fields().ByNumber(1)
-	return p.list(b, fd, m.Get(fd).List())
+	return st.list(b, fd, m.Get(fd).List())
 }
 
 // value prints a Value as the JSON value it holds; a Value holding
 // nothing, NaN or an infinity has no JSON form.
-func (p Printer) value(b []byte, m protoreflect.Message) ([]byte, error) {
+func (st *state) value(b []byte, m protoreflect.Message) ([]byte, error) {
 	fd := m.WhichOneof(m.Descriptor().Oneofs().ByName("kind"))
 	if fd == nil {
 		return nil, errors.New("printing google.protobuf.Value: no kind set")
@@ -203,13 +210,13 @@ func (p Printer) value(b []byte, m protoreflect.Message) ([]byte, error) {
 	if fd.Kind() == protoreflect.DoubleKind && (math.IsNaN(v.Float()) || math.IsInf(v.Float(), 0)) {
 		return nil, fmt.Errorf("printing google.protobuf.Value: %v is no JSON number", v.Float())
 	}
-	return p.singular(b, fd, v)
+	return st.singular(b, fd, v)
 }
 
 // fieldMask leaves a FieldMask to protojson (paths in lowerCamelCase,
 // joined by commas): Envoy's configs hardly hold one, and its refusals of
 // paths that do not convert back are protojson's to define.
-func (Printer) fieldMask(b []byte, m protoreflect.Message) ([]byte, error) {
+func (*state) fieldMask(b []byte, m protoreflect.Message) ([]byte, error) {
 	js, err := protojson.Marshal(m.Interface())
 	if err != nil {
 		return nil, fmt.Errorf("printing google.protobuf.FieldMask: %w", err)
