@@ -54,8 +54,8 @@ func (p Printer) Append(b []byte, m proto.Message) ([]byte, error) {
 
 // state is one Append's: the fields of the messages being printed, as a
 // stack (a message's fields are collected, sorted, then printed, and the
-// fields of the messages inside them go above), so that printing
-// allocates for its output alone.
+// fields of the messages inside them go above), so that collecting fields
+// allocates a few times per print rather than once per message.
 type state struct {
 	Printer
 	stack []field
@@ -95,16 +95,19 @@ func (st *state) message(b []byte, m protoreflect.Message) ([]byte, error) {
 func (st *state) fields(b []byte, m protoreflect.Message, more bool) ([]byte, error) {
 	start := len(st.stack)
 	m.Range(st.collectField)
-	defer func() { st.stack = st.stack[:start] }()
-	sortFields(st.stack[start:])
+	end := len(st.stack)
+	sortFields(st.stack[start:end])
 	var err error
-	for i := start; i < len(st.stack); i++ {
+	for i := start; i < end; i++ {
+		// The fields of messages inside go above end and are gone again
+		// when member returns.
 		f := st.stack[i]
 		if b, err = st.member(b, f.fd, f.v, more); err != nil {
 			return nil, err
 		}
 		more = true
 	}
+	st.stack = st.stack[:start]
 	return b, nil
 }
 
