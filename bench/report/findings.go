@@ -23,9 +23,9 @@ func Findings(r *Report) []string {
 			"Any, and `internal/pbjson`, a printer walking protoreflect, prints it from there into one buffer, the bytes "+
 			"protojson prints without its whitespace (tested byte for byte). A CPU profile of `patch/emojivoto` (`go test "+
 			"-bench Admission/patch/emojivoto -cpuprofile`, 2026-12-03, a busy machine) puts about 90%% of the first pod's path "+
-			"in rendering: two thirds of it printing, of which about half is protobuf-go's reflection finding the populated "+
-			"fields (`Range`), one third building, of which about a quarter is PGV validation (`ValidateAll` of every packed "+
-			"config and of the bootstrap, which admission keeps: a wrong setting is refused there) and a third the access "+
+			"in rendering: about 70%% of it printing, of which nearly half is protobuf-go's reflection finding the populated "+
+			"fields (`Range`), the rest building, of which about 30%% is PGV validation (`ValidateAll` of every packed "+
+			"config and of the bootstrap, which admission keeps: a wrong setting is refused there) and about 30%% the access "+
 			"log's configuration; decoding the pod is about 4%%. The patch itself is built from what injection adds (one "+
 			"operation per annotation, container, volume and rewritten probe), never by diffing the pod, and the pod is decoded "+
 			"without its containers' "+
