@@ -18,12 +18,41 @@ import (
 // flush interval (5s), as Envoy requires.
 const statsEvictionInterval = NameTTL
 
-// Build returns the validated typed bootstrap for the pod's proxy.
+// Build returns the validated typed bootstrap for the pod's proxy, every
+// typed config packed into its Any.
 func Build(s *proxy.Spec) (*bootstrapv3.Bootstrap, error) {
+	return build(s, &packer{})
+}
+
+// Typed is a validated bootstrap whose typed configs are kept beside their
+// Anys instead of marshalled into them: what Render prints. Its Anys hold
+// only their type URL, so it is for printing with JSON, never for
+// proto.Marshal (Build is).
+type Typed struct {
+	bootstrap *bootstrapv3.Bootstrap
+	packer    *packer
+}
+
+// BuildTyped is Build without marshalling the typed configs: Render's
+// first step, validating all Build validates.
+func BuildTyped(s *proxy.Spec) (*Typed, error) {
+	p := newLazyPacker()
+	b, err := build(s, p)
+	if err != nil {
+		return nil, err
+	}
+	return &Typed{bootstrap: b, packer: p}, nil
+}
+
+// JSON prints t as compact, deterministic JSON: Render's second step.
+func (t *Typed) JSON() ([]byte, error) {
+	return toJSON(t.bootstrap, t.packer)
+}
+
+func build(s *proxy.Spec, p *packer) (*bootstrapv3.Bootstrap, error) {
 	if s == nil {
 		return nil, errors.New("building bootstrap: no spec")
 	}
-	p := &packer{}
 	listeners := nonNil(
 		p.statsListener(s),
 		p.inboundListener(s),
@@ -60,14 +89,17 @@ func Build(s *proxy.Spec) (*bootstrapv3.Bootstrap, error) {
 }
 
 // Render returns Build's result as compact, deterministic JSON: what the
-// injector hands to Envoy. JSON because it is what protojson writes: the
-// conversion to YAML costs three times the rest of rendering (make bench).
+// injector hands to Envoy, the JSON protojson would print for Build's
+// bootstrap. JSON because the conversion to YAML costs many times the
+// rest of rendering (make bench). It never marshals the typed configs:
+// printing them from the messages themselves is most of what makes a
+// render cheap (internal/pbjson).
 func Render(s *proxy.Spec) ([]byte, error) {
-	b, err := Build(s)
+	t, err := BuildTyped(s)
 	if err != nil {
 		return nil, err
 	}
-	return toJSON(b)
+	return t.JSON()
 }
 
 // RenderYAML returns the same bootstrap as Render as YAML with sorted keys,

@@ -20,6 +20,10 @@
 // (statsmatcher.go) keeps only the metrics planeless documents.
 //
 // Every typed config is validated with its generated ValidateAll before it
-// is packed into an Any, because validation does not descend into Any; the
-// packed types are linked into the binary so protojson can print them.
+// is packed into an Any, because validation does not descend into Any.
+// Render does not marshal the configs it packs: it keeps each beside its
+// Any and prints it from there with internal/pbjson, the JSON protojson
+// would print in a fraction of the time. The packed types are linked into
+// the binary so that protojson (RenderYAML, and readers of Build's
+// bootstrap) can resolve them.
 package bootstrap

@@ -3,6 +3,7 @@ package bootstrap_test
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -96,6 +97,32 @@ func TestEnvoyAcceptsEveryGoldenFile(t *testing.T) {
 			// Deprecated fields are removed by later Envoy versions.
 			if bytes.Contains(out, []byte("Deprecated field")) || bytes.Contains(out, []byte("deprecated option")) {
 				t.Errorf("envoy warns about deprecated configuration in %s:\n%s", file, out)
+			}
+		})
+	}
+}
+
+// TestEnvoyAcceptsEveryRenderedBootstrap runs the real Envoy's config
+// validation on Render's JSON, what the pod's annotation hands the proxy,
+// for every golden case: the goldens are protojson's, Render prints with
+// its own printer.
+func TestEnvoyAcceptsEveryRenderedBootstrap(t *testing.T) {
+	envoy := need.Envoy(t)
+	dir := t.TempDir()
+	for name, p := range cases {
+		t.Run(name, func(t *testing.T) {
+			js, err := bootstrap.Render(specOf(t, p))
+			if err != nil {
+				t.Fatalf("Render: %v", err)
+			}
+			file := filepath.Join(dir, name+".json")
+			if err := os.WriteFile(file, js, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			t.Parallel()
+			cmd := exec.CommandContext(t.Context(), envoy, "--mode", "validate", "--disable-hot-restart", "--log-level", "warn", "-c", file)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("envoy --mode validate -c %s: %v\n%s", file, err, out)
 			}
 		})
 	}

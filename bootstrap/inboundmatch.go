@@ -181,10 +181,5 @@ func (p *packer) input(name string, config validatable) *xdscorev3.TypedExtensio
 // chain matcher: a google.protobuf.StringValue, which has no rules to
 // validate.
 func (p *packer) packName(chain string) *anypb.Any {
-	a, err := anypb.New(wrapperspb.String(chain))
-	if err != nil {
-		p.errs = append(p.errs, err)
-		return &anypb.Any{}
-	}
-	return a
+	return p.packValid(wrapperspb.String(chain))
 }

@@ -1,13 +1,13 @@
 package bootstrap
 
 import (
-	"errors"
 	"fmt"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/anypb"
 	"sigs.k8s.io/yaml"
+
+	"github.com/planeless/planeless/internal/pbjson"
 
 	_ "github.com/envoyproxy/go-control-plane/envoy/config/trace/v3"
 
@@ -34,74 +34,29 @@ import (
 	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 )
 
-// validatable is every generated Envoy message: a proto with PGV rules.
-type validatable interface {
-	proto.Message
-	ValidateAll() error
-}
+// renderedSize is a first guess of a bootstrap's size, so that printing
+// grows its buffer once or twice rather than a dozen times.
+const renderedSize = 32 << 10
 
-// packer packs typed configs into Anys after validating them, collecting
-// every validation error so that Build reports them all at once.
-type packer struct {
-	errs []error
-}
-
-// pack validates m and returns it as an Any. On error it records the error
-// and returns an empty Any; Build checks err before using the result.
-func (p *packer) pack(m validatable) *anypb.Any {
-	if err := m.ValidateAll(); err != nil {
-		p.errs = append(p.errs, fmt.Errorf("validating %s: %w", m.ProtoReflect().Descriptor().FullName(), err))
-		return &anypb.Any{}
-	}
-	a := &anypb.Any{}
-	if err := anypb.MarshalFrom(a, m, proto.MarshalOptions{Deterministic: true}); err != nil {
-		p.errs = append(p.errs, fmt.Errorf("packing %s: %w", m.ProtoReflect().Descriptor().FullName(), err))
-	}
-	return a
-}
-
-func (p *packer) err() error {
-	return errors.Join(p.errs...)
-}
-
-// toJSON prints m as compact JSON with proto field names. protojson's
-// field order is fixed (declaration order, map keys sorted) and compact
-// removes the whitespace it deliberately varies, so the bytes are
-// deterministic.
-func toJSON(m proto.Message) ([]byte, error) {
-	js, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
+// toJSON prints m as compact JSON with proto field names: what protojson
+// prints, without its whitespace, in one walk of the message. Field order
+// is fixed (declaration order, map keys sorted), so the bytes are
+// deterministic. The Anys p packed lazily are printed from the messages
+// it kept.
+func toJSON(m proto.Message, p *packer) ([]byte, error) {
+	printer := pbjson.Printer{Packed: p.message}
+	js, err := printer.Append(make([]byte, 0, renderedSize), m)
 	if err != nil {
 		return nil, fmt.Errorf("marshalling bootstrap to JSON: %w", err)
 	}
-	return compact(js), nil
-}
-
-// compact removes the whitespace between the tokens of js, which must be
-// valid JSON (protojson's output is): what json.Compact does, without
-// validating again what protojson has just written, in a tenth of the
-// time.
-func compact(js []byte) []byte {
-	out := make([]byte, 0, len(js))
-	inString, escaped := false, false
-	for _, c := range js {
-		switch {
-		case escaped:
-			escaped = false
-		case inString && c == '\\':
-			escaped = true
-		case c == '"':
-			inString = !inString
-		case !inString && (c == ' ' || c == '\n' || c == '\t' || c == '\r'):
-			continue
-		}
-		out = append(out, c)
-	}
-	return out
+	return js, nil
 }
 
 // toYAML prints m as YAML with proto field names (snake_case, as in Envoy's
 // documentation). protojson's whitespace is deliberately unstable, but
 // JSONToYAML re-parses it and sorts every key, so the YAML is deterministic.
+// It stays on protojson, the reference Render's printer is tested against
+// (the goldens are this YAML).
 func toYAML(m proto.Message) ([]byte, error) {
 	js, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
 	if err != nil {

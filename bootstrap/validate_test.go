@@ -38,24 +38,103 @@ func TestPackRejectsWhatPGVRejects(t *testing.T) {
 			msg: &routerv3.Router{},
 		},
 	}
+	// Render packs lazily: it must refuse all the eager packer refuses.
+	packers := map[string]func() *packer{"packing eagerly": func() *packer { return &packer{} }, "packing lazily": newLazyPacker}
 	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			p := &packer{}
-			a := p.pack(tc.msg)
-			err := p.err()
-			if tc.wantErr == "" {
-				if err != nil {
-					t.Fatalf("pack: %v", err)
+		for kind, newPacker := range packers {
+			t.Run(name+", "+kind, func(t *testing.T) {
+				p := newPacker()
+				a := p.pack(tc.msg)
+				err := p.err()
+				if tc.wantErr == "" {
+					if err != nil {
+						t.Fatalf("pack: %v", err)
+					}
+					if !a.MessageIs(tc.msg) {
+						t.Errorf("packed %s, want %s", a.GetTypeUrl(), tc.msg.ProtoReflect().Descriptor().FullName())
+					}
+					return
 				}
-				if !a.MessageIs(tc.msg) {
-					t.Errorf("packed %s, want %s", a.GetTypeUrl(), tc.msg.ProtoReflect().Descriptor().FullName())
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("pack error = %v, want one naming %s", err, tc.wantErr)
 				}
+			})
+		}
+	}
+}
+
+// The lazy packer's Anys hold no bytes, only their type, and the message
+// each was packed from is the message the eager packer marshals.
+func TestTheLazyPackerKeepsTheMessageInsteadOfItsBytes(t *testing.T) {
+	msg := &tcpproxyv3.TcpProxy{StatPrefix: "s", ClusterSpecifier: &tcpproxyv3.TcpProxy_Cluster{Cluster: "c"}}
+	lazy := newLazyPacker()
+	a := lazy.pack(msg)
+	eager := (&packer{}).pack(msg)
+	if len(a.GetValue()) != 0 || a.GetTypeUrl() != eager.GetTypeUrl() {
+		t.Errorf("lazy Any = %s with %d bytes, want %s with none", a.GetTypeUrl(), len(a.GetValue()), eager.GetTypeUrl())
+	}
+	if lazy.message(a) != proto.Message(msg) {
+		t.Errorf("the lazy packer does not know the message it packed")
+	}
+	if (&packer{}).message(eager) != nil {
+		t.Errorf("the eager packer claims to know a message")
+	}
+	unpacked, err := eager.UnmarshalNew()
+	if err != nil || !proto.Equal(unpacked, msg) {
+		t.Errorf("the eager Any holds %v (%v), want %v", unpacked, err, msg)
+	}
+}
+
+// Every Any of the bootstrap Render prints is one the lazy packer packed:
+// one it does not know would be printed from its empty value, as an
+// empty config.
+func TestEveryAnyRenderPrintsIsKnownToThePacker(t *testing.T) {
+	s := &proxy.Spec{
+		Workload: proxy.Workload{Namespace: "ns", Name: "pod", App: "app", Version: "v1"},
+		Inbound: []proxy.Port{
+			{Number: 8080, Protocol: proxy.ProtocolHTTP}, {Number: 8081, Protocol: proxy.ProtocolAuto},
+			{Number: 9090, Protocol: proxy.ProtocolGRPC}, {Number: 5432, Protocol: proxy.ProtocolTCP},
+		},
+		Egress: true, IPv6: true,
+		Proxy: proxy.Sidecar{Ports: proxy.DefaultDefaults().Ports},
+	}
+	typed, err := BuildTyped(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var anys int
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		if a, ok := m.Interface().(*anypb.Any); ok {
+			anys++
+			inner := typed.packer.message(a)
+			if inner == nil {
+				t.Errorf("an Any of %s the packer did not pack", a.GetTypeUrl())
 				return
 			}
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Fatalf("pack error = %v, want one naming %s", err, tc.wantErr)
+			walk(inner.ProtoReflect())
+			return
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				for i := range v.List().Len() {
+					walk(v.List().Get(i).Message())
+				}
+			case fd.IsMap() && fd.MapValue().Message() != nil:
+				v.Map().Range(func(_ protoreflect.MapKey, mv protoreflect.Value) bool {
+					walk(mv.Message())
+					return true
+				})
+			case !fd.IsList() && !fd.IsMap() && fd.Message() != nil:
+				walk(v.Message())
 			}
+			return true
 		})
+	}
+	walk(typed.bootstrap.ProtoReflect())
+	if anys < 20 {
+		t.Errorf("found only %d Anys; the walk is broken", anys)
 	}
 }
 
@@ -82,6 +161,14 @@ func TestBuildReportsInvalidSpecsInsteadOfRenderingThem(t *testing.T) {
 			}
 			if b != nil {
 				t.Errorf("Build returned a bootstrap along with its error")
+			}
+			// Render builds with the lazy packer: the same refusal.
+			js, err := Render(tc.spec)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("Render error = %v, want one naming %s", err, tc.wantErr)
+			}
+			if js != nil {
+				t.Errorf("Render returned a bootstrap along with its error")
 			}
 		})
 	}
