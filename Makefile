@@ -28,9 +28,9 @@ help: ## Show this help.
 ##@ Build
 
 .PHONY: build
-build: ## Build bin/planeless and bin/planeless-pod (what runs in pods).
+build: ## Build bin/planeless and bin/planeless-pod (what runs in pods, stripped and static as the image has it).
 	go build -o $(BIN)/planeless ./cmd/planeless
-	go build -o $(BIN)/planeless-pod ./cmd/planeless-pod
+	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o $(BIN)/planeless-pod ./cmd/planeless-pod
 
 ##@ Test
 

@@ -1,6 +1,7 @@
 package podcmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -51,14 +52,19 @@ The injector writes the flags from the pod's annotations.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "removed planeless iptables rules (%s)\n", used)
 				return nil
 			}
-			used, err := iptables.Install(cmd.Context(), b, cfg)
-			if err != nil {
-				return err
-			}
-			if copyTo != "" {
-				if err := CopySelf(copyTo); err != nil {
-					return err
+			// The copy (some megabytes) and the rules (a few short
+			// processes) need nothing of each other: they run at once.
+			copied := make(chan error, 1)
+			go func() {
+				if copyTo == "" {
+					copied <- nil
+					return
 				}
+				copied <- CopySelf(copyTo)
+			}()
+			used, err := iptables.Install(cmd.Context(), b, cfg)
+			if err := errors.Join(err, <-copied); err != nil {
+				return err
 			}
 			// What is in place now, for kubectl logs: installing again
 			// replaces these rules, it never adds to them.
