@@ -45,11 +45,13 @@ func Findings(r *Report) []string {
 			"%.3f ms (TLS, HTTP, decoding and encoding the review), and its p99 is %.1fx the baseline's. The 2x target at "+
 			"concurrency 64 needs the per-review work within about the TLS stack's own cost. Without TLS, one review through "+
 			"the handler (`go test -bench Review ./webhook`: decoding the review, the mutate path, encoding the answer, "+
-			"metrics and the log line) takes 0.28 to 0.36 ms and 121 KB for a pod whose bootstrap is cached (2026-12-02, this "+
-			"machine, idle). Its profile: the mutate path 28%%, encoding the patch 23%% (the added containers through "+
-			"encoding/json; the 25 KB bootstrap is written as the cache quoted it when it was rendered, no longer escaped for "+
-			"every review), encoding the answer 19%% (mostly base64 of the patch, as the API expects), decoding the review "+
-			"14%%, the log line 5%%. Under TLS the process spends more than that per review: TLS and net/http per request and "+
+			"metrics and the log line) takes 0.15 ms and 37 KB for a pod whose bootstrap is cached (2026-12-03, this "+
+			"machine, quiet). Its profile: the mutate path 30%%, encoding the patch 30%% (the added containers through "+
+			"encoding/json/v2; the 25 KB bootstrap is written as the cache quoted it when it was rendered), encoding the "+
+			"answer 28%% (mostly base64 of the patch, as the API expects), reading and decoding the review 5%% (one pass of "+
+			"encoding/json/v2, which skips the pod's environment and mounts). The patch and the answer are written into "+
+			"pooled buffers and the answer goes out in one write with its length. Under TLS the process spends more than "+
+			"that per review: TLS and net/http per request, the 60 KB answer encrypted, and "+
 			"garbage collection at concurrency.", perPL, perBL, l.Ratio.P99))
 	}
 	if ports1, ports100 := r.benchmark("render/ports-1"), r.benchmark("render/ports-100"); ports1 != nil && ports100 != nil && ports100.BootstrapBytes > 0 {
@@ -79,8 +81,10 @@ func Findings(r *Report) []string {
 				"%.1f MiB RSS, envoy-quickly's configuration on the same binary and flags at %.1f MiB; the private (anonymous) "+
 				"part is %.1f MiB for planeless and %.1f MiB for envoy-quickly. The rest is the pages of the official %s binary "+
 				"(107 MB, every extension linked), which all sidecars of a node running the same image share. "+
-				"`--concurrency 1` does not change it (65.4 vs 65.2 MiB measured by hand). Total RSS under 30 MB needs a smaller "+
-				"Envoy build; the bootstrap's own share is the small difference in private memory.",
+				"`--concurrency 1` does not change it (15.0 vs 15.3 MiB private, measured by hand). The binary has a floor: "+
+				"an Envoy whose configuration is its admin socket alone idles at 13.7 MiB private (measured 2026-12-03 from "+
+				"smaps: 4.1 MiB of it the binary's relocated data, the rest its heap before any listener), so a private "+
+				"memory under 10 MiB needs a smaller Envoy build; the bootstrap's own share is the difference to that floor.",
 				MeanIdleRSS(pl)/mib, MeanIdleRSS(eq)/mib, meanIdleAnon(pl)/mib, meanIdleAnon(eq)/mib, r.Machine.Envoy))
 		}
 		if pl != nil && eq != nil && r.Ratios != nil {
@@ -90,28 +94,29 @@ func Findings(r *Report) []string {
 				"requests with planeless and %.3f s with envoy-quickly. On this %d-core machine, where the generator, the app and "+
 				"both Envoys share the cores, two proxy hops cost nearly that much even with a minimal configuration; the 1 ms and "+
 				"0.15 vCPU targets would need faster cores or a lighter proxy, and planeless's own share is the ratio to "+
-				"envoy-quickly (%.2f for CPU). An ablation on the real Envoy (2026-12-02, this machine while it was busy, six "+
-				"alternating rounds of 3 s at 1,000 HTTP rps, each variant a copy of the rendered bootstrap with parts removed) "+
-				"put the client sidecar's CPU per 1,000 requests at 0.550 s, 0.421 s without the bounded-names Lua filter, "+
-				"0.493 s without the request metrics (the stats access logger), 0.387 s without either nor the access log and "+
-				"gRPC stats, and envoy-quickly's at 0.380 s; the server's at 0.422 s, 0.367 s without the request metrics, "+
-				"0.346 s without them, the log and gRPC stats, envoy-quickly 0.342 s. The forward proxy pinned to the dialled "+
-				"address costs nothing measurable. The Lua filter then ran twice per request (request and response); it now "+
-				"runs once, on the response, reading the :authority a native filter keeps (about half its cost, 0.557 s to "+
-				"0.482 s in a second run). What is left is what planeless is for: per-request metrics with bounded names, and "+
-				"the access log.",
+				"envoy-quickly (%.2f for CPU). An ablation on the real Envoy (`make bench-ablation`, 2026-12-03 on this machine, "+
+				"quiet: six alternating rounds of 3 s at 1,000 rps, each variant a copy of the rendered bootstrap with parts "+
+				"removed; bench/results/ablation.json) put the client sidecar's CPU per 1,000 HTTP requests at 0.350 s whole, "+
+				"0.317 s without the bounded-names Lua filter, 0.342 s without the access log, 0.360 s without the request "+
+				"metrics (the stats access logger), 0.295 s without all of them and the gRPC stats, envoy-quickly's 0.295 s; "+
+				"per 1,000 gRPC calls 0.431 s whole, 0.364 s without them all, envoy-quickly 0.341 s. The server's: 0.290 s, "+
+				"0.270 s without them, envoy-quickly 0.268 s. No single part stands out any more (each alone moves the CPU "+
+				"by about the rounds' noise, 0.01 to 0.03 s); together they are the 0.06 s, and the rest of the configuration "+
+				"(the forward proxy pinned to the dialled address, above all) 0.02 s for gRPC, nothing for HTTP. The Lua filter runs once per request, on the response, and looks "+
+				"a name up as the application sent it before checking its shape. What is left is what planeless is for: "+
+				"per-request metrics with bounded names, and the access log.",
 				r.Ratios.AddedHTTPP99MS[dataplane.Planeless], r.Ratios.AddedHTTPP99MS[dataplane.EnvoyQuickly],
 				MeanCPU(pl), MeanCPU(eq), r.Machine.Cores, r.Ratios.PlanelessEnvoyQuickly.CPUPer1000))
 		}
 		if dp.Startup.InitMS > 0 {
-			out = append(out, fmt.Sprintf("**`planeless init` takes %.0f ms, most of it starting the process.** The rules go in "+
-				"with one `iptables-save` and one `iptables-restore --noflush` per family, after one save of each backend to "+
-				"choose one: six short processes; the same rules through `iptables-restore` alone took %.0f ms in this run. "+
-				"`BenchmarkInstall` (`go test -bench Install ./iptables`, root) times the install in process and through the "+
-				"CLI; the difference is the 64 MB binary's start (the webhook's dependencies are linked in: 23 to 30 ms of package "+
-				"initialisation on this machine, idle, summed from `GODEBUG=inittrace=1`, client-go's scheme, controller-runtime "+
-				"and go-control-plane's registrations first). A separate small binary for what runs in pods (init, wait, drain, "+
-				"validate) would be the next lever.",
+			out = append(out, fmt.Sprintf("**`planeless-pod init` takes %.0f ms, process starts included.** The init "+
+				"container runs `planeless-pod`, an 11 MB binary of what runs in pods (init, and the proxy's hooks wait and "+
+				"drain) without the webhook's dependencies: about 4.5 ms of package initialisation where the 64 MB `planeless` "+
+				"takes 30 to 40 (`GODEBUG=inittrace=1`). It chooses the iptables backend with the two saves at once, reuses the "+
+				"chosen one's save, then restores both families at once, while it copies itself into the pod for the proxy's "+
+				"hooks. The same rules through `iptables-restore` alone took %.0f ms in this run; the rest is the processes "+
+				"that choose the backend and read what is installed. `BenchmarkInstall` (`go test -bench Install ./iptables`, "+
+				"root) times the install in process and through the CLI.",
 				dp.Startup.InitMS, dp.Startup.RestoreMS))
 		}
 	}
