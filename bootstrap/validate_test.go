@@ -89,15 +89,7 @@ func TestTheLazyPackerKeepsTheMessageInsteadOfItsBytes(t *testing.T) {
 // one it does not know would be printed from its empty value, as an
 // empty config.
 func TestEveryAnyRenderPrintsIsKnownToThePacker(t *testing.T) {
-	s := &proxy.Spec{
-		Workload: proxy.Workload{Namespace: "ns", Name: "pod", App: "app", Version: "v1"},
-		Inbound: []proxy.Port{
-			{Number: 8080, Protocol: proxy.ProtocolHTTP}, {Number: 8081, Protocol: proxy.ProtocolAuto},
-			{Number: 9090, Protocol: proxy.ProtocolGRPC}, {Number: 5432, Protocol: proxy.ProtocolTCP},
-		},
-		Egress: true, IPv6: true,
-		Proxy: proxy.Sidecar{Ports: proxy.DefaultDefaults().Ports},
-	}
+	s := everyProtocolSpec()
 	typed, err := BuildTyped(s)
 	if err != nil {
 		t.Fatal(err)
@@ -178,16 +170,7 @@ func TestBuildReportsInvalidSpecsInsteadOfRenderingThem(t *testing.T) {
 // recursively, and validates what is inside: ValidateAll on the bootstrap
 // alone never looks there.
 func TestEveryPackedConfigIsValid(t *testing.T) {
-	d := proxy.DefaultDefaults()
-	s := &proxy.Spec{
-		Workload: proxy.Workload{Namespace: "ns", Name: "pod", App: "app", Version: "v1"},
-		Inbound: []proxy.Port{
-			{Number: 8080, Protocol: proxy.ProtocolHTTP}, {Number: 8081, Protocol: proxy.ProtocolAuto},
-			{Number: 9090, Protocol: proxy.ProtocolGRPC}, {Number: 5432, Protocol: proxy.ProtocolTCP},
-		},
-		Egress: true, IPv6: true,
-		Proxy: proxy.Sidecar{Ports: d.Ports},
-	}
+	s := everyProtocolSpec()
 	b, err := Build(s)
 	if err != nil {
 		t.Fatal(err)
@@ -240,4 +223,18 @@ func walkAnys(t *testing.T, m proto.Message, f func(proto.Message)) {
 		}
 		return true
 	})
+}
+
+// everyProtocolSpec is a pod with a port of every protocol, egress and
+// IPv6: every kind of listener, chain and cluster the bootstrap has.
+func everyProtocolSpec() *proxy.Spec {
+	return &proxy.Spec{
+		Workload: proxy.Workload{Namespace: "ns", Name: "pod", App: "app", Version: "v1"},
+		Inbound: []proxy.Port{
+			{Number: 8080, Protocol: proxy.ProtocolHTTP}, {Number: 8081, Protocol: proxy.ProtocolAuto},
+			{Number: 9090, Protocol: proxy.ProtocolGRPC}, {Number: 5432, Protocol: proxy.ProtocolTCP},
+		},
+		Egress: true, IPv6: true,
+		Proxy: proxy.Sidecar{Ports: proxy.DefaultDefaults().Ports},
+	}
 }

@@ -36,7 +36,7 @@ func patched(message string, ops []jsonpatch.JsonPatchOperation, quoted quoter) 
 }
 
 func encodePatch(ops []jsonpatch.JsonPatchOperation, quoted quoter) ([]byte, error) {
-	out := getBuffer(patchSizeHint(ops, quoted))
+	out := getBuffer(patchSizeHint(ops))
 	out = append(out, '[')
 	for i, op := range ops {
 		if op.Operation != "add" && op.Operation != "replace" {
@@ -61,25 +61,19 @@ func encodePatch(ops []jsonpatch.JsonPatchOperation, quoted quoter) ([]byte, err
 
 // patchSizeHint is about the size of ops encoded: the bootstrap alone
 // is tens of kilobytes, and growing the patch to it copies it several
-// times over.
-func patchSizeHint(ops []jsonpatch.JsonPatchOperation, quoted quoter) int {
+// times over. Strings are counted with an eighth for their escapes (a
+// bootstrap is JSON: its quotes are escaped), without asking the cache
+// for them a second time.
+func patchSizeHint(ops []jsonpatch.JsonPatchOperation) int {
 	n := 2
 	for _, op := range ops {
 		n += 64 + len(op.Path)
 		switch v := op.Value.(type) {
 		case string:
-			if q, ok := quoted(v); ok {
-				n += len(q)
-			} else {
-				n += len(v) + 2
-			}
+			n += len(v) + len(v)/8 + 2
 		case map[string]string:
 			for k, v := range v {
-				if q, ok := quoted(v); ok {
-					n += len(k) + len(q) + 4
-				} else {
-					n += len(k) + len(v) + 6
-				}
+				n += len(k) + len(v) + len(v)/8 + 6
 			}
 		default:
 			n += 2 << 10
