@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/planeless/planeless/internal/lru"
 	"github.com/planeless/planeless/proxy"
 )
 
@@ -34,15 +35,7 @@ type Cache struct {
 }
 
 // CacheStats are a Cache's counters, for metrics.
-type CacheStats struct {
-	// Hits and Misses count the renders answered from the cache and those
-	// rendered.
-	Hits, Misses uint64
-	// Evictions counts the bootstraps dropped to stay within the budget.
-	Evictions uint64
-	// Entries and Bytes are what the cache holds now.
-	Entries, Bytes int
-}
+type CacheStats = lru.Stats
 
 type cacheEntry struct {
 	key    string

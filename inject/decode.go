@@ -4,6 +4,7 @@ import (
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // decodePod reads the pod of a review as the injector needs it, and no
@@ -25,7 +26,7 @@ func decodePod(raw []byte) (*corev1.Pod, error) {
 	if err := json.Unmarshal(raw, &v, decodeOptions); err != nil {
 		return nil, err
 	}
-	pod := &corev1.Pod{TypeMeta: v.TypeMeta, ObjectMeta: v.ObjectMeta, Spec: v.Spec.PodSpec}
+	pod := &corev1.Pod{TypeMeta: v.TypeMeta, ObjectMeta: v.Metadata.ObjectMeta, Spec: v.Spec.PodSpec}
 	pod.Spec.InitContainers = containersOf(v.Spec.InitContainers)
 	pod.Spec.Containers = containersOf(v.Spec.Containers)
 	if v.Spec.Volumes != nil {
@@ -37,12 +38,22 @@ func decodePod(raw []byte) (*corev1.Pod, error) {
 	return pod, nil
 }
 
-// podView, specView, containerView and volumeView are the pod's types
-// with the fields the injector does not read shadowed by skipped: the
-// decoder fills the outer field of a name, never the embedded one.
+// podView, metaView, specView, containerView and volumeView are the pod's
+// types with the fields the injector does not read shadowed by skipped:
+// the decoder fills the outer field of a name, never the embedded one.
+// Key leaves out of its digest what is skipped here and nothing else.
 type podView struct {
 	corev1.Pod
-	Spec specView `json:"spec"`
+	Metadata metaView `json:"metadata"`
+	Spec     specView `json:"spec"`
+}
+
+// metaView skips managedFields: the API server writes them before
+// admission, stamped with the second the pod was created in, so no two
+// pods of a ReplicaSet would share a Key if the injector read them.
+type metaView struct {
+	metav1.ObjectMeta
+	ManagedFields skipped `json:"managedFields"`
 }
 
 type specView struct {

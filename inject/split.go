@@ -14,45 +14,68 @@ import (
 var errSplit = errors.New("malformed JSON")
 
 func members(obj []byte) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	err := eachMember(obj, func(key string, start, end int) {
+		out[key] = obj[start:end:end] // later keys win, as in encoding/json
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// lastMember returns where the value of obj's last member named name
+// starts and ends in obj: the one a decoder keeps.
+func lastMember(obj []byte, name string) (start, end int, ok bool, err error) {
+	err = eachMember(obj, func(key string, s, e int) {
+		if key == name {
+			start, end, ok = s, e, true
+		}
+	})
+	return start, end, ok && err == nil, err
+}
+
+// eachMember calls f with the name of each member of obj, in order, and
+// where its value starts and ends in obj.
+func eachMember(obj []byte, f func(key string, start, end int)) error {
 	i := skipSpace(obj, 0)
 	if i >= len(obj) || obj[i] != '{' {
-		return nil, errSplit
+		return errSplit
 	}
-	out := map[string][]byte{}
 	i = skipSpace(obj, i+1)
 	if i < len(obj) && obj[i] == '}' {
-		return out, nil
+		return nil
 	}
 	for {
 		end, err := skipString(obj, i)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		key, err := decodeKey(obj[i:end])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		i = skipSpace(obj, end)
 		if i >= len(obj) || obj[i] != ':' {
-			return nil, errSplit
+			return errSplit
 		}
 		start := skipSpace(obj, i+1)
 		end, err = skipValue(obj, start)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out[key] = obj[start:end:end] // later keys win, as in encoding/json
+		f(key, start, end)
 		i = skipSpace(obj, end)
 		if i >= len(obj) {
-			return nil, errSplit
+			return errSplit
 		}
 		switch obj[i] {
 		case ',':
 			i = skipSpace(obj, i+1)
 		case '}':
-			return out, nil
+			return nil
 		default:
-			return nil, errSplit
+			return errSplit
 		}
 	}
 }

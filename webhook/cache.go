@@ -1,10 +1,13 @@
 package webhook
 
 import (
+	"strings"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/planeless/planeless/bootstrap"
 	"github.com/planeless/planeless/inject"
+	"github.com/planeless/planeless/internal/lru"
 )
 
 // withBootstrapCache returns the injector the webhook serves with: inj,
@@ -16,35 +19,43 @@ func withBootstrapCache(inj *inject.Injector, reg prometheus.Registerer) *inject
 	if cached.Bootstraps == nil {
 		cached.Bootstraps = bootstrap.NewCache(bootstrap.DefaultCacheBytes)
 	}
-	registerCacheMetrics(reg, cached.Bootstraps)
+	registerCacheMetrics(reg, "bootstrap", "Bootstraps", "a pod of a shape rendered before", cached.Bootstraps.Stats)
 	return &cached
 }
 
-// registerCacheMetrics exposes c's counters, read when scraped.
-func registerCacheMetrics(reg prometheus.Registerer, c *bootstrap.Cache) {
-	stat := func(f func(bootstrap.CacheStats) float64) func() float64 {
-		return func() float64 { return f(c.Stats()) }
+// registerAnswerMetrics exposes a's counters, read when scraped.
+func registerAnswerMetrics(reg prometheus.Registerer, a *answers) {
+	registerCacheMetrics(reg, "answer", "Answers", "an injected pod whose bytes (but for managedFields) were answered before", a.stats)
+}
+
+// registerCacheMetrics exposes the counters of the cache called name,
+// read when scraped; what it holds (plural, capitalised) and what a hit
+// is say so in the help texts.
+func registerCacheMetrics(reg prometheus.Registerer, name, what, hit string, stats func() lru.Stats) {
+	stat := func(f func(lru.Stats) float64) func() float64 {
+		return func() float64 { return f(stats()) }
 	}
+	prefix := "planeless_" + name + "_cache_"
 	reg.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "planeless_bootstrap_cache_hits_total",
-			Help: "Bootstraps served from the cache: a pod of a shape rendered before.",
-		}, stat(func(s bootstrap.CacheStats) float64 { return float64(s.Hits) })),
+			Name: prefix + "hits_total",
+			Help: what + " served from the cache: " + hit + ".",
+		}, stat(func(s lru.Stats) float64 { return float64(s.Hits) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "planeless_bootstrap_cache_misses_total",
-			Help: "Bootstraps rendered: the first pod of its shape since the cache last held it.",
-		}, stat(func(s bootstrap.CacheStats) float64 { return float64(s.Misses) })),
+			Name: prefix + "misses_total",
+			Help: what + " made afresh: the first of its kind since the cache last held it.",
+		}, stat(func(s lru.Stats) float64 { return float64(s.Misses) })),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "planeless_bootstrap_cache_evictions_total",
-			Help: "Bootstraps dropped from the cache to stay within its memory budget.",
-		}, stat(func(s bootstrap.CacheStats) float64 { return float64(s.Evictions) })),
+			Name: prefix + "evictions_total",
+			Help: what + " dropped from the cache to stay within its memory budget.",
+		}, stat(func(s lru.Stats) float64 { return float64(s.Evictions) })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "planeless_bootstrap_cache_bytes",
-			Help: "Memory the cached bootstraps and their keys take, in bytes.",
-		}, stat(func(s bootstrap.CacheStats) float64 { return float64(s.Bytes) })),
+			Name: prefix + "bytes",
+			Help: "Memory the cached " + strings.ToLower(what) + " and their keys take, in bytes.",
+		}, stat(func(s lru.Stats) float64 { return float64(s.Bytes) })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "planeless_bootstrap_cache_entries",
-			Help: "Bootstraps in the cache.",
-		}, stat(func(s bootstrap.CacheStats) float64 { return float64(s.Entries) })),
+			Name: prefix + "entries",
+			Help: what + " in the cache.",
+		}, stat(func(s lru.Stats) float64 { return float64(s.Entries) })),
 	)
 }

@@ -29,7 +29,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *Metrics) {
 	t.Helper()
 	m := NewMetrics(prometheus.NewRegistry())
 	h := &Handler{Injector: inject.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: m}
-	srv := httptest.NewTLSServer(newAdmissionHTTP(&admission.Webhook{Handler: h}, make(chan struct{}, DefaultMaxConcurrentReviews), m, h.Log))
+	srv := httptest.NewTLSServer(newAdmissionHTTP(h, make(chan struct{}, DefaultMaxConcurrentReviews)))
 	t.Cleanup(srv.Close)
 	return srv, m
 }
@@ -261,7 +261,7 @@ func FuzzAdmission(f *testing.F) {
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","resource":{"resource":"pods"},"operation":"CREATE","object":{"spec":{"containers":[{"name":"a","ports":[{"containerPort":99999}]}]}}}}`))
 	f.Add([]byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","resource":{"resource":"pods"},"operation":"CREATE","object":null}}`))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := newAdmissionHTTP(&admission.Webhook{Handler: &Handler{Injector: inject.New(), Log: log}}, make(chan struct{}, DefaultMaxConcurrentReviews), nil, log)
+	h := newAdmissionHTTP(&Handler{Injector: inject.New(), Log: log, answers: newAnswers(DefaultAnswerCacheBytes)}, make(chan struct{}, DefaultMaxConcurrentReviews))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")

@@ -15,7 +15,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/planeless/planeless/inject"
 	"github.com/planeless/planeless/proxy"
@@ -77,9 +76,9 @@ func reviewOf(t testing.TB, pod *corev1.Pod) []byte {
 // and warnings, allocating less than 20 MB.
 func TestHostileReviewsGetShortAnswersAtABoundedCost(t *testing.T) {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	server := newAdmissionHTTP(&admission.Webhook{Handler: &Handler{
-		Injector: inject.New(), Log: log, Metrics: NewMetrics(prometheus.NewRegistry()),
-	}}, make(chan struct{}, DefaultMaxConcurrentReviews), nil, log)
+	server := newAdmissionHTTP(&Handler{
+		Injector: inject.New(), Log: log, Metrics: NewMetrics(prometheus.NewRegistry()), answers: newAnswers(DefaultAnswerCacheBytes),
+	}, make(chan struct{}, DefaultMaxConcurrentReviews))
 	send := func(body []byte) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
@@ -128,9 +127,9 @@ func TestHostileReviewsGetShortAnswersAtABoundedCost(t *testing.T) {
 // bytes, in time.
 func BenchmarkHostileReview(b *testing.B) {
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	server := newAdmissionHTTP(&admission.Webhook{Handler: &Handler{
-		Injector: inject.New(), Log: log, Metrics: NewMetrics(prometheus.NewRegistry()),
-	}}, make(chan struct{}, DefaultMaxConcurrentReviews), nil, log)
+	server := newAdmissionHTTP(&Handler{
+		Injector: inject.New(), Log: log, Metrics: NewMetrics(prometheus.NewRegistry()), answers: newAnswers(DefaultAnswerCacheBytes),
+	}, make(chan struct{}, DefaultMaxConcurrentReviews))
 	for name, body := range hostileReviews(b) {
 		b.Run(name, func(b *testing.B) {
 			b.ReportAllocs()

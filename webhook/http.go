@@ -1,15 +1,14 @@
 package webhook
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -36,20 +35,20 @@ const (
 // admissionHTTP is the transport: it refuses what is not a well-formed
 // AdmissionReview v1 with a 4xx status, holds at most a fixed number of
 // reviews at once (a request waits for a slot before its body is read, at
-// most until its deadline), and hands the rest to the webhook, which
-// recovers from panics. The deadline is the one the API server sends
+// most until its deadline), and hands the rest to the handler, recovering
+// from its panics. The deadline is the one the API server sends
 // (?timeout=10s): work stops once it has stopped waiting.
 type admissionHTTP struct {
-	hook    *admission.Webhook
+	h       *Handler
 	slots   chan struct{}
 	metrics *Metrics
 	log     *slog.Logger
 }
 
-// newAdmissionHTTP serves hook; slots is shared by every path of one
-// server (make(chan struct{}, max)).
-func newAdmissionHTTP(hook *admission.Webhook, slots chan struct{}, m *Metrics, log *slog.Logger) admissionHTTP {
-	return admissionHTTP{hook: hook, slots: slots, metrics: m, log: log}
+// newAdmissionHTTP serves h; slots is shared by every path of one server
+// (make(chan struct{}, max)).
+func newAdmissionHTTP(h *Handler, slots chan struct{}) admissionHTTP {
+	return admissionHTTP{h: h, slots: slots, metrics: h.Metrics, log: h.Log}
 }
 
 func (a admissionHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -82,31 +81,39 @@ func (a admissionHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	resp := a.hook.Handle(ctx, admission.Request{AdmissionRequest: *review.Request})
+	req := admission.Request{AdmissionRequest: *review.Request}
+	rep := a.review(ctx, req)
 	if ctx.Err() != nil {
 		// The API server has stopped waiting: nobody reads the answer.
-		a.log.Warn("review past its deadline", "uid", review.Request.UID, "error", context.Cause(ctx))
+		a.log.Warn("review past its deadline", "uid", req.UID, "error", context.Cause(ctx))
 		http.Error(w, "the review's deadline passed", http.StatusServiceUnavailable)
 		return
 	}
-	resp.UID = review.Request.UID
-	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: &resp.AdmissionResponse}
 	// The answer is encoded whole, then written at once with its length:
 	// written as encoded, 60 KB of patch went out as chunks of the
 	// server's 4 KB buffer, each its own TLS record and system call.
-	body := bytes.NewBuffer(getBuffer(len(resp.Patch)*4/3 + 1024))
-	defer func() {
-		putBuffer(body.Bytes())
-		putBuffer(resp.Patch)
-	}()
-	if err := json.NewEncoder(body).Encode(out); err != nil {
-		a.log.Error("encoding the review's answer", "uid", review.Request.UID, "error", err)
-		http.Error(w, "encoding the answer failed", http.StatusInternalServerError)
-		return
-	}
+	body := appendAnswer(getBuffer(len(rep.Patch)*4/3+len(rep.patch64)+1024), review.TypeMeta, rep)
+	putBuffer(rep.Patch)
+	defer putBuffer(body)
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(body.Len()))
-	_, _ = w.Write(body.Bytes()) // an error means the connection is gone: nobody to tell
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body) // an error means the connection is gone: nobody to tell
+}
+
+// review has the handler answer req, an error if it panics, with req's
+// UID and a status code as controller-runtime's webhook completes them.
+func (a admissionHTTP) review(ctx context.Context, req admission.Request) (r reply) {
+	defer func() {
+		if p := recover(); p != nil {
+			a.metrics.observe(resultError, 0)
+			a.log.Error("panic answering a review", "uid", req.UID, "panic", p, "stack", string(debug.Stack()))
+			r = reply{Response: admission.Errored(http.StatusInternalServerError, fmt.Errorf("panic: %v [recovered]", p))}
+			r.UID = req.UID
+		}
+	}()
+	r = a.h.review(ctx, req)
+	_ = r.Complete(req) // sets the UID and a status code; it fails only encoding Patches, which the handler never sets
+	return r
 }
 
 // reviewTimeout is the deadline the API server sends with a review

@@ -18,7 +18,6 @@ import (
 	"golang.org/x/sync/errgroup"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/planeless/planeless/inject"
 )
@@ -144,7 +143,9 @@ func Serve(ctx context.Context, o Options) error {
 	}
 	metrics := NewMetrics(reg)
 	injector := withBootstrapCache(o.Injector, reg)
-	handler := &Handler{Injector: injector, Log: o.Log, Metrics: metrics}
+	answers := newAnswers(DefaultAnswerCacheBytes)
+	registerAnswerMetrics(reg, answers)
+	handler := &Handler{Injector: injector, Log: o.Log, Metrics: metrics, answers: answers}
 	var serving atomic.Bool
 	health := healthHandler(&serving)
 
@@ -152,8 +153,8 @@ func Serve(ctx context.Context, o Options) error {
 	enforced := *handler
 	enforced.PodSecurityEnforced = true
 	mux := http.NewServeMux()
-	mux.Handle(Path, newAdmissionHTTP(&admission.Webhook{Handler: handler}, slots, metrics, o.Log))
-	mux.Handle(PodSecurityPath, newAdmissionHTTP(&admission.Webhook{Handler: &enforced}, slots, metrics, o.Log))
+	mux.Handle(Path, newAdmissionHTTP(handler, slots))
+	mux.Handle(PodSecurityPath, newAdmissionHTTP(&enforced, slots))
 	mux.Handle("/healthz", health)
 	mux.Handle("/readyz", health)
 	srv := &http.Server{

@@ -82,10 +82,11 @@ func TestServeOverTLS(t *testing.T) {
 	addr, metricsAddr, pair, _ := startServe(t)
 	client := clientTrusting(pair.CAPEM)
 
-	// Twice the same pod: the second review's bootstrap comes from the
-	// cache.
-	for range 2 {
-		resp, err := client.Post("https://"+addr+Path, "application/json", bytes.NewReader(review(t, nil)))
+	// The same pod twice: the second review is answered from the answer
+	// cache. Then the pod with managedFields, other bytes but the same
+	// Spec: answered afresh, its bootstrap from the bootstrap cache.
+	for _, mutate := range []func(map[string]any){nil, nil, withManagedFields("01")} {
+		resp, err := client.Post("https://"+addr+Path, "application/json", bytes.NewReader(review(t, mutate)))
 		if err != nil {
 			t.Fatalf("admission over TLS: %v", err)
 		}
@@ -112,8 +113,11 @@ func TestServeOverTLS(t *testing.T) {
 	metrics, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	for _, want := range []string{
-		`planeless_admissions_total{result="injected"} 2`,
-		`planeless_admission_duration_seconds_count{result="injected"} 2`,
+		`planeless_admissions_total{result="injected"} 3`,
+		`planeless_admission_duration_seconds_count{result="injected"} 3`,
+		"planeless_answer_cache_misses_total 2\n",
+		"planeless_answer_cache_hits_total 1\n",
+		"planeless_answer_cache_entries 2\n",
 		"planeless_bootstrap_cache_misses_total 1\n",
 		"planeless_bootstrap_cache_hits_total 1\n",
 		"planeless_bootstrap_cache_entries 1\n",

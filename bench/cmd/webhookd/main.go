@@ -7,7 +7,8 @@
 //	                          answering every review "allowed" without work
 //
 // One binary for both, so that the two processes differ only in the work
-// they do per review.
+// they do per review. -cpuprofile FILE writes the server's CPU profile
+// until it is stopped with SIGTERM or SIGINT.
 package main
 
 import (
@@ -17,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,7 +34,20 @@ func main() {
 	metrics := flag.String("metrics-listen", "", "plain-HTTP address of /metrics (planeless only)")
 	cert := flag.String("tls-cert-file", "", "serving certificate (PEM)")
 	key := flag.String("tls-key-file", "", "serving key (PEM)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile here until the server stops")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "webhookd:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "webhookd:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
