@@ -1,6 +1,8 @@
 package inject
 
 import (
+	"strings"
+
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 	corev1 "k8s.io/api/core/v1"
@@ -32,7 +34,9 @@ func decodePod(raw []byte) (*corev1.Pod, error) {
 	if v.Spec.Volumes != nil {
 		pod.Spec.Volumes = make([]corev1.Volume, len(v.Spec.Volumes))
 		for i, vol := range v.Spec.Volumes {
-			pod.Spec.Volumes[i].Name = vol.Name
+			if ownVolume(vol.Name) {
+				pod.Spec.Volumes[i].Name = vol.Name
+			}
 		}
 	}
 	return pod, nil
@@ -71,9 +75,17 @@ type containerView struct {
 	VolumeMounts skipped `json:"volumeMounts"`
 }
 
+// volumeView keeps a volume's name, which the injector reads only to
+// tell its own volumes (all named planeless-…) from the pod's: the name of
+// any other is left empty. The API server names each pod's service
+// account token volume at random (kube-api-access-xxxxx) before admission;
+// read, it would give every pod of a ReplicaSet its own Key.
 type volumeView struct {
 	Name string `json:"name"`
 }
+
+// ownVolume says whether name may be one of the injector's volumes.
+func ownVolume(name string) bool { return strings.HasPrefix(name, "planeless-") }
 
 // decodeOptions reads JSON as the API server's decoder does (which
 // encoding/json/v2 is stricter than by default): repeated members are

@@ -23,6 +23,7 @@ func TestDecodePodReadsWhatTheAPIServerReads(t *testing.T) {
 		{"a repeated object member is merged as the API server merges it", `{"metadata":{"labels":{"a":"1"}},"metadata":{"name":"x"},"spec":{"containers":[{"name":"app"}]}}`},
 		{"invalid UTF-8 is read, not refused", "{\"metadata\":{\"name\":\"a\",\"annotations\":{\"x\":\"\xff\"}},\"spec\":{\"containers\":[{\"name\":\"app\"}]}}"},
 		{"env, mounts and volume sources are read as nothing", `{"spec":{"containers":[{"name":"app","env":[{"name":"A","value":"1"}],"envFrom":[{}],"volumeMounts":[{"name":"v","mountPath":"/v"}]}],"volumes":[{"name":"v","emptyDir":{}}]}}`},
+		{"only the names of volumes that may be the injector's are read", `{"spec":{"containers":[{"name":"app"}],"volumes":[{"name":"kube-api-access-x1y2z"},{"name":"planeless-bootstrap"},{"name":"planeless"}]}}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := decodePod([]byte(tc.raw))
@@ -37,8 +38,11 @@ func TestDecodePodReadsWhatTheAPIServerReads(t *testing.T) {
 				c := &want.Spec.Containers[i]
 				c.Env, c.EnvFrom, c.VolumeMounts = nil, nil, nil
 			}
-			for i := range want.Spec.Volumes {
-				want.Spec.Volumes[i] = corev1.Volume{Name: want.Spec.Volumes[i].Name}
+			for i, v := range want.Spec.Volumes {
+				want.Spec.Volumes[i] = corev1.Volume{}
+				if strings.HasPrefix(v.Name, "planeless-") {
+					want.Spec.Volumes[i].Name = v.Name
+				}
 			}
 			if diff := cmp.Diff(&want, got); diff != "" {
 				t.Errorf("decodePod differs from the API server's decoder (-want +got):\n%s", diff)

@@ -42,6 +42,32 @@ func TestPodsDifferingOnlyInManagedFieldsDecodeTheSameAndShareAKey(t *testing.T)
 	}
 }
 
+// The API server names each pod's service account token volume at random
+// before admission, and mounts it in every container: pods differing only
+// there share a key and decode the same.
+func TestPodsDifferingOnlyInTheirTokenVolumeShareAKey(t *testing.T) {
+	const pod = `{"metadata":{"generateName":"web-1-"},"spec":{"volumes":[{"name":"%s","projected":{"sources":[]}}],` +
+		`"initContainers":[{"name":"setup","volumeMounts":[{"name":"%s","mountPath":"/t"}]}],` +
+		`"containers":[{"name":"web","volumeMounts":[{"name":"%s","mountPath":"/t"}],"ports":[{"containerPort":8080}]}]}}`
+	of := func(name string) []byte { return []byte(strings.ReplaceAll(pod, "%s", name)) }
+	want, _ := decodePod(of("kube-api-access-abcde"))
+	wantKey, ok := KeyOf(of("kube-api-access-abcde"), "shop")
+	if !ok {
+		t.Fatal("no key")
+	}
+	got, _ := decodePod(of("kube-api-access-fghij"))
+	if !equality.Semantic.DeepEqual(got, want) {
+		t.Error("the pods decode differently: the injector reads the token volume's name")
+	}
+	if k, _ := KeyOf(of("kube-api-access-fghij"), "shop"); k != wantKey {
+		t.Error("another key")
+	}
+	// A name that may be the injector's own is read, and keyed.
+	if k, _ := KeyOf(of("planeless-bootstrap"), "shop"); k == wantKey {
+		t.Error("a volume named planeless-bootstrap keyed as any other")
+	}
+}
+
 func TestKeysDifferWithAnythingElse(t *testing.T) {
 	raw := []byte(`{"metadata":{"labels":{"app":"web"},"managedFields":[]},"spec":{}}`)
 	k, _ := KeyOf(raw, "shop")

@@ -80,6 +80,38 @@ func eachMember(obj []byte, f func(key string, start, end int)) error {
 	}
 }
 
+// eachElement calls f with where each element of the array arr starts
+// and ends in arr.
+func eachElement(arr []byte, f func(start, end int)) error {
+	i := skipSpace(arr, 0)
+	if i >= len(arr) || arr[i] != '[' {
+		return errSplit
+	}
+	i = skipSpace(arr, i+1)
+	if i < len(arr) && arr[i] == ']' {
+		return nil
+	}
+	for {
+		end, err := skipValue(arr, i)
+		if err != nil {
+			return err
+		}
+		f(i, end)
+		i = skipSpace(arr, end)
+		if i >= len(arr) {
+			return errSplit
+		}
+		switch arr[i] {
+		case ',':
+			i = skipSpace(arr, i+1)
+		case ']':
+			return nil
+		default:
+			return errSplit
+		}
+	}
+}
+
 func decodeKey(quoted []byte) (string, error) {
 	plain := true
 	for _, c := range quoted[1 : len(quoted)-1] {

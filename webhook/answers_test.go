@@ -36,7 +36,8 @@ func replaceIn(body []byte, old, new string) []byte {
 // The answer cache must never change an answer: every review, in any
 // order, gets from the webhook as it serves (both caches, the two paths
 // sharing one answer cache) the bytes a webhook without caches gives.
-// Pods differing only in managedFields are answered from the cache;
+// Pods differing only in managedFields and the name of their service
+// account token volume are answered from the cache;
 // anything else the injector reads (labels, annotations, the namespace,
 // the spec, repeated or escaped members) is answered afresh.
 func TestTheAnswerCacheNeverChangesAnAnswer(t *testing.T) {
@@ -58,6 +59,22 @@ func TestTheAnswerCacheNeverChangesAnAnswer(t *testing.T) {
 		{"the first pod", base, false},
 		{"the same bytes", base, true},
 		{"a later second in managedFields", review(t, withManagedFields("02")), true},
+		{"another token volume", review(t, func(r map[string]any) {
+			withManagedFields("02")(r)
+			podOf(r)["spec"].(map[string]any)["volumes"] = []any{map[string]any{"name": "kube-api-access-fghij", "projected": map[string]any{}}}
+			c := podOf(r)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+			c["volumeMounts"] = []any{map[string]any{"name": "kube-api-access-fghij", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}}
+		}), false},
+		{"yet another token volume", review(t, func(r map[string]any) {
+			withManagedFields("03")(r)
+			podOf(r)["spec"].(map[string]any)["volumes"] = []any{map[string]any{"name": "kube-api-access-klmno", "projected": map[string]any{}}}
+			c := podOf(r)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+			c["volumeMounts"] = []any{map[string]any{"name": "kube-api-access-klmno", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}}
+		}), true},
+		{"a volume that may be the injector's", review(t, func(r map[string]any) {
+			withManagedFields("03")(r)
+			podOf(r)["spec"].(map[string]any)["volumes"] = []any{map[string]any{"name": "planeless-data", "projected": map[string]any{}}}
+		}), false},
 		// Equal keys need equal bytes but for managedFields' value: a pod
 		// without the member, or with its name escaped, is answered afresh
 		// (the API server always writes it, and plainly).

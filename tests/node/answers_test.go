@@ -29,7 +29,8 @@ spec:
 `
 
 // The pods of one ReplicaSet reach the webhook as the same bytes but for
-// their managedFields, which the real API server stamps before admission:
+// what the real API server writes for each before admission (their
+// managedFields, the name of their service account token volume):
 // a webhook pod answers every one after the first it sees from its answer
 // cache, and says so in its log. Four replicas, two webhook pods: at
 // least two of the four are answered from a cache.
