@@ -27,6 +27,19 @@ func withManagedFields(second string) func(map[string]any) {
 	}
 }
 
+// withTokenVolume gives the pod the service account token volume the API
+// server adds before admission, named at random for each pod and mounted
+// in its container, and managedFields of the given second.
+func withTokenVolume(name, second string) func(map[string]any) {
+	return func(r map[string]any) {
+		withManagedFields(second)(r)
+		spec := podOf(r)["spec"].(map[string]any)
+		spec["volumes"] = []any{map[string]any{"name": name, "projected": map[string]any{}}}
+		c := spec["containers"].([]any)[0].(map[string]any)
+		c["volumeMounts"] = []any{map[string]any{"name": name, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}}
+	}
+}
+
 // replaceIn rewrites the review's JSON text: hostile shapes that a map
 // cannot hold (repeated members, escaped names).
 func replaceIn(body []byte, old, new string) []byte {
@@ -59,18 +72,8 @@ func TestTheAnswerCacheNeverChangesAnAnswer(t *testing.T) {
 		{"the first pod", base, false},
 		{"the same bytes", base, true},
 		{"a later second in managedFields", review(t, withManagedFields("02")), true},
-		{"another token volume", review(t, func(r map[string]any) {
-			withManagedFields("02")(r)
-			podOf(r)["spec"].(map[string]any)["volumes"] = []any{map[string]any{"name": "kube-api-access-fghij", "projected": map[string]any{}}}
-			c := podOf(r)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
-			c["volumeMounts"] = []any{map[string]any{"name": "kube-api-access-fghij", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}}
-		}), false},
-		{"yet another token volume", review(t, func(r map[string]any) {
-			withManagedFields("03")(r)
-			podOf(r)["spec"].(map[string]any)["volumes"] = []any{map[string]any{"name": "kube-api-access-klmno", "projected": map[string]any{}}}
-			c := podOf(r)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
-			c["volumeMounts"] = []any{map[string]any{"name": "kube-api-access-klmno", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}}
-		}), true},
+		{"a token volume", review(t, withTokenVolume("kube-api-access-fghij", "02")), false},
+		{"another token volume", review(t, withTokenVolume("kube-api-access-klmno", "03")), true},
 		{"a volume that may be the injector's", review(t, func(r map[string]any) {
 			withManagedFields("03")(r)
 			podOf(r)["spec"].(map[string]any)["volumes"] = []any{map[string]any{"name": "planeless-data", "projected": map[string]any{}}}

@@ -112,7 +112,7 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (reply, str
 	if h.PodSecurityEnforced && !h.Injector.Defaults.CNI {
 		res.Warnings = append(res.Warnings, fmt.Sprintf(podSecurityWarning, req.Namespace))
 	}
-	resp, err := patched("planeless injected the pod", ops, h.Injector.Bootstraps.Quoted)
+	resp, err := patched("planeless injected the pod", ops)
 	if err != nil {
 		return reply{Response: admission.Errored(http.StatusInternalServerError, err)}, resultError, res.Pod
 	}

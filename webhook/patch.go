@@ -15,17 +15,11 @@ import (
 
 // The webhook encodes the patch itself, once. controller-runtime would
 // encode each jsonpatch.JsonPatchOperation through its MarshalJSON, and
-// encoding/json then re-reads and compacts every operation's output. The
-// bootstrap annotation is most of the patch (25 KB): a string the
-// bootstrap cache holds is written as the cache quoted it when it was
-// rendered, not escaped again for every pod of its shape.
-
-// quoter returns s as a JSON string when it has it already encoded.
-type quoter func(s string) ([]byte, bool)
+// encoding/json then re-reads and compacts every operation's output.
 
 // patched allows the pod with ops as its JSON patch.
-func patched(message string, ops []jsonpatch.JsonPatchOperation, quoted quoter) (admission.Response, error) {
-	patch, err := encodePatch(ops, quoted)
+func patched(message string, ops []jsonpatch.JsonPatchOperation) (admission.Response, error) {
+	patch, err := encodePatch(ops)
 	if err != nil {
 		return admission.Response{}, fmt.Errorf("encoding the patch: %w", err)
 	}
@@ -35,7 +29,7 @@ func patched(message string, ops []jsonpatch.JsonPatchOperation, quoted quoter) 
 	return resp, nil
 }
 
-func encodePatch(ops []jsonpatch.JsonPatchOperation, quoted quoter) ([]byte, error) {
+func encodePatch(ops []jsonpatch.JsonPatchOperation) ([]byte, error) {
 	out := getBuffer(patchSizeHint(ops))
 	out = append(out, '[')
 	for i, op := range ops {
@@ -51,7 +45,7 @@ func encodePatch(ops []jsonpatch.JsonPatchOperation, quoted quoter) ([]byte, err
 		out = appendString(out, op.Path)
 		out = append(out, `,"value":`...)
 		var err error
-		if out, err = appendValue(out, op.Value, quoted); err != nil {
+		if out, err = appendValue(out, op.Value); err != nil {
 			return nil, err
 		}
 		out = append(out, '}')
@@ -62,8 +56,7 @@ func encodePatch(ops []jsonpatch.JsonPatchOperation, quoted quoter) ([]byte, err
 // patchSizeHint is about the size of ops encoded: the bootstrap alone
 // is tens of kilobytes, and growing the patch to it copies it several
 // times over. Strings are counted with an eighth for their escapes (a
-// bootstrap is JSON: its quotes are escaped), without asking the cache
-// for them a second time.
+// bootstrap is JSON: its quotes are escaped).
 func patchSizeHint(ops []jsonpatch.JsonPatchOperation) int {
 	n := 2
 	for _, op := range ops {
@@ -82,20 +75,15 @@ func patchSizeHint(ops []jsonpatch.JsonPatchOperation) int {
 	return n
 }
 
-// appendValue encodes v as encoding/json would, taking strings (also as
-// the values of maps, the shape of a pod's new annotations) from quoted
-// when it has them.
-func appendValue(out []byte, v any, quoted quoter) ([]byte, error) {
+// appendValue encodes v as encoding/json would.
+func appendValue(out []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case string:
-		if q, ok := quoted(v); ok {
-			return append(out, q...), nil
-		}
 		return appendString(out, v), nil
 	case map[string]string:
-		return appendObject(out, v, quoted)
+		return appendObject(out, v)
 	case map[string]any:
-		return appendObject(out, v, quoted)
+		return appendObject(out, v)
 	}
 	// Containers and volumes: encoding/json/v2 with encoding/json's
 	// options writes the same bytes, a quarter faster.
@@ -103,7 +91,7 @@ func appendValue(out []byte, v any, quoted quoter) ([]byte, error) {
 	return append(out, b...), err
 }
 
-func appendObject[V any](out []byte, m map[string]V, quoted quoter) ([]byte, error) {
+func appendObject[V any](out []byte, m map[string]V) ([]byte, error) {
 	out = append(out, '{')
 	for i, k := range slices.Sorted(maps.Keys(m)) {
 		if i > 0 {
@@ -111,7 +99,7 @@ func appendObject[V any](out []byte, m map[string]V, quoted quoter) ([]byte, err
 		}
 		out = append(appendString(out, k), ':')
 		var err error
-		if out, err = appendValue(out, m[k], quoted); err != nil {
+		if out, err = appendValue(out, m[k]); err != nil {
 			return nil, err
 		}
 	}

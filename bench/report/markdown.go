@@ -118,9 +118,24 @@ func admissionSection(p printer, r *Report) {
 	p("the generator's own work, comes after and is not counted (a client's next review waits for it all the same).")
 	p("\"counted\" is how many injections planeless's own metrics recorded during the run.")
 	p("")
-	p("| concurrency | server | reviews ok | errors | throughput | p50 | p99 | RSS after | CPU | counted |")
+	if len(a.Large) > 0 {
+		p("The large pod (20 containers, 2,000 environment variables, 50 volumes) is reviewed %d times at one client.", a.LargeReviews)
+		p("")
+	}
+	p("| pod, concurrency | server | reviews ok | errors | throughput | p50 | p99 | RSS after | CPU | counted |")
 	p("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+	type level struct {
+		pod string
+		admission.Level
+	}
+	var levels []level
 	for _, l := range a.Levels {
+		levels = append(levels, level{"emojivoto", l})
+	}
+	for _, l := range a.Large {
+		levels = append(levels, level{"large", l})
+	}
+	for _, l := range levels {
 		for _, s := range []struct {
 			name string
 			m    measure
@@ -129,10 +144,10 @@ func admissionSection(p printer, r *Report) {
 			if s.m.ServerCounted != nil {
 				counted = fmt.Sprint(*s.m.ServerCounted)
 			}
-			p("| %d | %s | %d | %d | %.0f/s | %.2f ms | %.2f ms | %.1f MiB | %.1f s | %s |", l.Concurrency, s.name, s.m.OK, s.m.Errors,
+			p("| %s, %d | %s | %d | %d | %.0f/s | %.2f ms | %.2f ms | %.1f MiB | %.1f s | %s |", l.pod, l.Concurrency, s.name, s.m.OK, s.m.Errors,
 				s.m.Throughput, s.m.Latency.P50, s.m.Latency.P99, float64(s.m.RSSBytes)/mib, s.m.CPUSeconds, counted)
 		}
-		p("| %d | **ratio** | | | **%.2f** | **%.2f** | **%.2f** | **%.2f** | | |", l.Concurrency, l.Ratio.Throughput, l.Ratio.P50, l.Ratio.P99, l.Ratio.RSS)
+		p("| %s, %d | **ratio** | | | **%.2f** | **%.2f** | **%.2f** | **%.2f** | | |", l.pod, l.Concurrency, l.Ratio.Throughput, l.Ratio.P50, l.Ratio.P99, l.Ratio.RSS)
 	}
 	p("")
 }

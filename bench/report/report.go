@@ -58,6 +58,10 @@ type AdmissionLoad struct {
 	Warmup  int               `json:"warmup_per_level"`
 	Pod     string            `json:"pod"`
 	Levels  []admission.Level `json:"levels"`
+	// Large is the same at one client for the large pod (20 containers,
+	// 2,000 environment variables, 50 volumes), LargeReviews reviews.
+	LargeReviews int               `json:"large_pod_reviews,omitempty"`
+	Large        []admission.Level `json:"large_pod_levels,omitempty"`
 }
 
 // Target is one of the issue's targets and what this run measured.

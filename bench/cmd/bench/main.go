@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,9 +164,9 @@ func goBenchmarks(root string, quick bool) ([]report.Benchmark, error) {
 }
 
 func admissionLoad(root, work string, quick bool) (report.AdmissionLoad, error) {
-	a := report.AdmissionLoad{Reviews: 10000, Warmup: 500, Pod: "the emojivoto web pod (tests/corpus/emojivoto.yaml)"}
+	a := report.AdmissionLoad{Reviews: 10000, Warmup: 500, Pod: "the emojivoto web pod (tests/corpus/emojivoto.yaml)", LargeReviews: 2000}
 	if quick {
-		a.Reviews, a.Warmup = 1000, 100
+		a.Reviews, a.Warmup, a.LargeReviews = 1000, 100, 200
 	}
 	pod, err := workload.Emojivoto(root)
 	if err != nil {
@@ -183,9 +184,20 @@ func admissionLoad(root, work string, quick bool) (report.AdmissionLoad, error) 
 		Webhookd: bin, Dir: dir, Pod: pod,
 		Concurrency: []int{1, 8, 64}, Reviews: a.Reviews, Warmup: a.Warmup,
 	})
-	for _, l := range a.Levels {
-		fmt.Fprintf(os.Stderr, "    concurrency %2d: baseline %.0f/s p99 %.2f ms, planeless %.0f/s p99 %.2f ms (p99 ratio %.2f)\n",
-			l.Concurrency, l.Baseline.Throughput, l.Baseline.Latency.P99, l.Planeless.Throughput, l.Planeless.Latency.P99, l.Ratio.P99)
+	if err != nil {
+		return a, err
+	}
+	large := filepath.Join(work, "admission-large")
+	if err := os.Mkdir(large, 0o755); err != nil {
+		return a, err
+	}
+	a.Large, err = admission.Run(context.Background(), admission.Config{
+		Webhookd: bin, Dir: large, Pod: workload.Raw(workload.Large()),
+		Concurrency: []int{1}, Reviews: a.LargeReviews, Warmup: a.LargeReviews / 10,
+	})
+	for _, l := range append(slices.Clone(a.Levels), a.Large...) {
+		fmt.Fprintf(os.Stderr, "    concurrency %2d: baseline %.0f/s p50 %.2f ms, planeless %.0f/s p50 %.2f ms (p99 ratio %.2f)\n",
+			l.Concurrency, l.Baseline.Throughput, l.Baseline.Latency.P50, l.Planeless.Throughput, l.Planeless.Latency.P50, l.Ratio.P99)
 	}
 	return a, err
 }
