@@ -310,3 +310,33 @@ func TestPodSecurityEnforcedWarnsInInitModeOnly(t *testing.T) {
 		}
 	}
 }
+
+// A handler that panics answers the review errored, with its UID and
+// status 500, counted and logged, and the transport goes on serving.
+func TestAPanicIsAnsweredAsAnErroredReview(t *testing.T) {
+	var logged bytes.Buffer
+	m := NewMetrics(prometheus.NewRegistry())
+	// No injector: the first pod reviewed dereferences nil.
+	h := newAdmissionHTTP(&Handler{Log: slog.New(slog.NewJSONHandler(&logged, nil)), Metrics: m}, make(chan struct{}, 1))
+	for range 2 {
+		req := httptest.NewRequest(http.MethodPost, Path, bytes.NewReader(review(t, nil)))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		var answer admissionv1.AdmissionReview
+		if err := json.Unmarshal(rec.Body.Bytes(), &answer); err != nil || rec.Code != http.StatusOK || answer.Response == nil {
+			t.Fatalf("status %d, %v: %s", rec.Code, err, rec.Body.Bytes())
+		}
+		r := answer.Response
+		if r.Allowed || r.UID != "4b7e2f1c-0d55-4a0e-9d3b-6c1e7f3a9b21" || r.Result == nil || r.Result.Code != http.StatusInternalServerError ||
+			!strings.Contains(r.Result.Message, "panic:") {
+			t.Errorf("answered %+v, want the review's UID, not allowed, 500, a panic", r)
+		}
+	}
+	if got := testutil.ToFloat64(m.admissions.WithLabelValues(resultError)); got != 2 {
+		t.Errorf("%v errors counted, want 2", got)
+	}
+	if !strings.Contains(logged.String(), `"msg":"panic answering a review"`) {
+		t.Errorf("the panic was not logged: %s", logged.String())
+	}
+}
