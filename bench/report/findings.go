@@ -41,9 +41,13 @@ func Findings(r *Report) []string {
 		}
 		perPL := l.Planeless.CPUSeconds / float64(l.Planeless.Sent) * 1e3
 		perBL := l.Baseline.CPUSeconds / float64(l.Baseline.Sent) * 1e3
+		coreSeconds := float64(r.Machine.Cores) * float64(l.Planeless.Sent) / l.Planeless.Throughput
 		out = append(out, fmt.Sprintf("**What a review costs the webhook.** At concurrency 64 the webhook process spends %.2f ms "+
 			"of CPU per review against the no-op server's %.3f ms (TLS, HTTP, decoding and encoding the review); its p99 is "+
-			"%.1fx the no-op server's, 64 clients keeping both saturated (latency ≈ 64 / throughput). Every pod of a "+
+			"%.1fx the no-op server's, 64 clients keeping both saturated (latency ≈ 64 / throughput). The throughput ratio "+
+			"is not the servers' alone: the generator runs on the same cores and decodes and checks every answer, planeless's "+
+			"45 KB (the patch in base64, then the patch itself) against the no-op server's 100 bytes, and of the %.0f "+
+			"core-seconds of planeless's run the webhook used %.1f. Every pod of a "+
 			"ReplicaSet after the first a webhook replica sees is answered from its answer cache (`webhook/answers.go`, 16 MiB "+
 			"at most): the review is read, the pod's key computed (`inject.KeyOf`: SHA-256 of its JSON but for what the API "+
 			"server writes differently for each replica before admission and the injector does not read: managedFields, the "+
@@ -55,7 +59,7 @@ func Findings(r *Report) []string {
 			"the answer) takes 0.02 ms and 11 KB (2026-12-03, this machine), where it took 0.15 ms and 37 KB with only the "+
 			"bootstrap cached. What is left under TLS is the TLS and HTTP stack per request and the 45 KB answer encrypted "+
 			"and sent: a no-op server answering a patch of the same size, measured by hand the same day, had planeless's p50 "+
-			"at one client (0.46 to 0.48 ms against 0.47 to 0.49 ms).", perPL, perBL, l.Ratio.P99))
+			"at one client (0.46 to 0.48 ms against 0.47 to 0.49 ms).", perPL, perBL, l.Ratio.P99, coreSeconds, l.Planeless.CPUSeconds))
 	}
 	if ports1, ports100 := r.benchmark("render/ports-1"), r.benchmark("render/ports-100"); ports1 != nil && ports100 != nil && ports100.BootstrapBytes > 0 {
 		out = append(out, fmt.Sprintf("**The bootstrap is flat in the ports**: %.1f KB for 1 intercepted port, %.1f KB for 100. "+
