@@ -45,7 +45,7 @@ func decodePod(raw []byte) (*corev1.Pod, error) {
 // podView, metaView, specView, containerView and volumeView are the pod's
 // types with the fields the injector does not read shadowed by skipped:
 // the decoder fills the outer field of a name, never the embedded one.
-// Key leaves out of its digest what is skipped here and nothing else.
+// Key leaves out of its digest only values skipped here (not all of them).
 type podView struct {
 	corev1.Pod
 	Metadata metaView `json:"metadata"`

@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"bytes"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,9 +9,6 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-	admissionv1 "k8s.io/api/admission/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/planeless/planeless/bench/workload"
 	"github.com/planeless/planeless/inject"
@@ -29,20 +25,7 @@ func BenchmarkReview(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	body, err := json.Marshal(admissionv1.AdmissionReview{
-		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-		Request: &admissionv1.AdmissionRequest{
-			UID:       "bench",
-			Kind:      metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
-			Resource:  metav1.GroupVersionResource{Version: "v1", Resource: "pods"},
-			Namespace: workload.Namespace,
-			Operation: admissionv1.Create,
-			Object:    runtime.RawExtension{Raw: pod},
-		},
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	body := workload.Review("bench", workload.Namespace, pod)
 	// first-pod injects every review afresh, as for the first pod of a
 	// shape; cached is the webhook as it serves, every later pod of the
 	// shape answered from the answer cache.

@@ -120,6 +120,8 @@ func (h *Handler) handle(ctx context.Context, req admission.Request) (reply, str
 	if !cached {
 		return reply{Response: resp}, resultInjected, res.Pod
 	}
+	// The answer keeps the patch in base64: the pooled buffer of the patch
+	// goes back now (otherwise the transport gives it back once written).
 	a := newAnswer(resp, res.Pod)
 	putBuffer(resp.Patch)
 	h.answers.add(key, a)

@@ -13,9 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 
+	"github.com/planeless/planeless/bench/workload"
 	"github.com/planeless/planeless/inject"
 	"github.com/planeless/planeless/proxy"
 	"github.com/planeless/planeless/tests/pods"
@@ -55,21 +54,7 @@ func reviewOf(t testing.TB, pod *corev1.Pod) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := json.Marshal(admissionv1.AdmissionReview{
-		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-		Request: &admissionv1.AdmissionRequest{
-			UID:       "hostile",
-			Kind:      metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
-			Resource:  metav1.GroupVersionResource{Version: "v1", Resource: "pods"},
-			Namespace: pod.Namespace,
-			Operation: admissionv1.Create,
-			Object:    k8sruntime.RawExtension{Raw: raw},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return body
+	return workload.Review("hostile", pod.Namespace, raw)
 }
 
 // Every hostile review gets a well-formed answer under 4 KiB of message

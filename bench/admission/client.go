@@ -13,8 +13,6 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/planeless/planeless/bench/load"
@@ -40,20 +38,7 @@ const uidMark = "planeless-bench-uid"
 
 // NewClient trusts cert and reviews pod (its raw JSON) on every request.
 func NewClient(cert *Cert, pod []byte, concurrency int) *Client {
-	review, err := json.Marshal(admissionv1.AdmissionReview{
-		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-		Request: &admissionv1.AdmissionRequest{
-			UID:       uidMark,
-			Kind:      metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
-			Resource:  metav1.GroupVersionResource{Version: "v1", Resource: "pods"},
-			Namespace: workload.Namespace,
-			Operation: admissionv1.Create,
-			Object:    runtime.RawExtension{Raw: pod},
-		},
-	})
-	if err != nil {
-		panic(fmt.Sprintf("encoding a benchmark review: %v", err)) // the pods are JSON this package wrote
-	}
+	review := workload.Review(uidMark, workload.Namespace, pod)
 	before, after, _ := bytes.Cut(review, []byte(`"`+uidMark+`"`)) // the UID comes before the pod
 	return &Client{
 		before: append(before, '"'),

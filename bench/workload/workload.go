@@ -8,8 +8,12 @@ import (
 	"path/filepath"
 	"strconv"
 
+	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
 	"github.com/planeless/planeless/inject"
@@ -84,6 +88,26 @@ func Ports(n int) *corev1.Pod {
 	}
 	pod.Spec.Containers = []corev1.Container{c}
 	return pod
+}
+
+// Review is the AdmissionReview v1 the API server sends for creating the
+// pod in raw (its JSON) in namespace, with uid.
+func Review(uid, namespace string, raw []byte) []byte {
+	b, err := json.Marshal(admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+		Request: &admissionv1.AdmissionRequest{
+			UID:       types.UID(uid),
+			Kind:      metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
+			Resource:  metav1.GroupVersionResource{Version: "v1", Resource: "pods"},
+			Namespace: namespace,
+			Operation: admissionv1.Create,
+			Object:    runtime.RawExtension{Raw: raw},
+		},
+	})
+	if err != nil {
+		panic(fmt.Sprintf("encoding a benchmark review: %v", err)) // a programmer error: raw is JSON this package or a test wrote
+	}
+	return b
 }
 
 // Raw is pod as the JSON an AdmissionReview carries.
