@@ -16,7 +16,7 @@ import (
 // statsEvictionInterval is how often Envoy drops the request metrics no
 // request updated since the last sweep; a multiple of Envoy's default stats
 // flush interval (5s), as Envoy requires.
-const statsEvictionInterval = NameTTL
+const statsEvictionInterval = DestinationTTL
 
 // Build returns the validated typed bootstrap for the pod's proxy, every
 // typed config packed into its Any.

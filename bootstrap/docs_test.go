@@ -103,28 +103,25 @@ func TestTracingDocsListTheHeadersToCopy(t *testing.T) {
 func TestMetricsDocsStateTheBounds(t *testing.T) {
 	body := fmt.Sprintf(`- **Names from outside the pod**: an outbound request's `+"`%[1]s`"+` label is
   the Host or :authority the application sent, and its
-  `+"`%[2]s`"+` the server's `+"`%[3]s`"+` response header:
-  any caller of an application that forwards its callers' Host (a reverse
-  proxy), and any server, choose them. So each is bounded before it
-  becomes a label: a value longer than %[4]d characters or not shaped like
-  a host[:port] (a workload name, for `+"`%[2]s`"+`) is counted
-  as `+"`%[5]s`"+`, and so is a new value once %[6]d distinct destinations
-  (%[7]d workloads) are in use. A value not seen for %[8]s frees its
-  place. (The proxy's worker threads keep their own names: each of N
-  workers holds 1/N of each cap.) Both names are taken when the response
-  comes: a request that never got one (the application hung up first,
-  `+"`response_flags`"+` `+"`DC`"+`) is counted with both labels empty.
-- **Request metrics**: at most %[9]d counter series and %[10]d histograms per
-  connection manager (the outbound listener, and each inbound port). A
-  request whose label combination is past the bound is still served and
-  logged, but not counted: a second line of defence behind the bounded
-  names.
-- **Destination sub-clusters**: at most %[11]d destinations (addresses
-  dialled) at once, each dropped (with its cluster stats) %[12]s after its
-  last request. A request to one more destination while %[11]d others are
+  `+"`%[2]s`"+` the server's `+"`%[3]s`"+` response header
+  (`+"`%[4]s`"+` when there is none): any caller of an application that
+  forwards its callers' Host (a reverse proxy), and any server, choose
+  them. So each is checked before it becomes a label: a value not shaped
+  like a host[:port] (a workload name, for `+"`%[2]s`"+`), or longer than
+  %[5]d characters, is counted as `+"`%[6]s`"+`. Names are kept as sent, upper
+  case included.
+- **Request metrics**: at most %[7]d counter series and %[8]d histograms per
+  connection manager (the outbound listener's, and each inbound
+  protocol's); a series no request updated for %[9]s is dropped and frees
+  its place. A request whose label combination is past the bound is still
+  served, logged and counted in Envoy's own `+"`envoy_http_downstream_rq_total`"+`
+  of its listener, but not in the request metrics.
+- **Destination sub-clusters**: at most %[10]d destinations (addresses
+  dialled) at once, each dropped (with its cluster stats) %[11]s after its
+  last request. A request to one more destination while %[10]d others are
   alive fails with 503.
-`, bootstrap.LabelDestination, bootstrap.LabelDestinationWorkload, bootstrap.WorkloadHeader,
-		bootstrap.MaxNameLength, bootstrap.OtherName, bootstrap.MaxDestinationNames, bootstrap.MaxPeerWorkloads, bootstrap.NameTTL,
-		bootstrap.MaxRequestCounters, bootstrap.MaxRequestHistograms, bootstrap.MaxDestinations, bootstrap.DestinationTTL)
+`, bootstrap.LabelDestination, bootstrap.LabelDestinationWorkload, bootstrap.WorkloadHeader, bootstrap.UnknownWorkload,
+		bootstrap.MaxNameLength, bootstrap.OtherName,
+		bootstrap.MaxRequestCounters, bootstrap.MaxRequestHistograms, bootstrap.DestinationTTL, bootstrap.MaxDestinations, bootstrap.DestinationTTL)
 	generated(t, "metrics.md", "limits", body)
 }

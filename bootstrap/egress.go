@@ -164,10 +164,10 @@ func (p *packer) allowListListener(s *proxy.Spec) *listenerv3.Listener {
 	check := p.portCheck(groups)
 	if len(v4) > 0 {
 		chains = append(chains, p.outboundHTTPChain("allowed|http", v4,
-			p.allowedHCM(s, outboundHTTPCluster, check, p.pinToOriginalDestination(), p.boundedNames(s), p.forwardProxy())))
+			p.allowedHCM(s, outboundHTTPCluster, check, p.pinToOriginalDestination(), p.forwardProxy())))
 	}
 	if len(v6) > 0 {
-		chains = append(chains, p.outboundHTTPChain("allowed|http6", v6, p.allowedHCM(s, outboundHTTP6Cluster, check, p.setFilterState(captureAuthority()), p.boundedNames(s))))
+		chains = append(chains, p.outboundHTTPChain("allowed|http6", v6, p.allowedHCM(s, outboundHTTP6Cluster, check)))
 	}
 	for i, g := range groups {
 		chains = append(chains, p.allowedTCPChain(s, i, g))
@@ -316,7 +316,7 @@ func (p *packer) egressHCM(s *proxy.Spec) *hcmv3.HttpConnectionManager {
 			}},
 		})
 	}
-	hcm := p.outboundHCM(s, byHost, p.setFilterState(captureAuthority()), p.boundedNames(s), p.forwardProxy())
+	hcm := p.outboundHCM(s, byHost, p.forwardProxy())
 	hcm.LocalReplyConfig = refusedReply(withFlag("NR"), "%REQ(:AUTHORITY):256% is not allowed; see "+proxy.Prefix+"egress-allow\n")
 	hcm.AccessLog = append(hcm.AccessLog, p.refusalLogs(s, refusedHost, withFlag("NR"))...)
 	return hcm

@@ -1,14 +1,11 @@
 package bootstrap
 
 import (
-	"fmt"
-
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	setfilterstatev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/common/set_filter_state/v3"
-	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
-	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-
-	"github.com/planeless/planeless/proxy"
+	xdscorev3 "github.com/cncf/xds/go/xds/core/v3"
+	xdsmatcherv3 "github.com/cncf/xds/go/xds/type/matcher/v3"
+	statsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/stats/v3"
+	transformstatv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/matching/actions/transform_stat/v3"
+	statsinputsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/matching/common_inputs/stats/v3"
 )
 
 // The request metrics of outbound requests name the destination the way
@@ -17,124 +14,116 @@ import (
 // come from outside the proxy: an application that forwards its callers'
 // Host headers (a reverse proxy, an ingress controller) lets any caller
 // choose them, and any server can answer with any header. So each is
-// bounded before it becomes a label: a value that is not shaped like a
-// host[:port] (or an <app>.<namespace>), or one more distinct value past
-// the cap, is counted as OtherName instead. Requests are always counted;
-// only their label is bounded. A name not seen for NameTTL frees its place.
+// checked before it becomes a label, by the stats access logger itself
+// (tag rules: a matcher on the label's value): a value not shaped like a
+// host[:port] (or a workload name), or longer than MaxNameLength, is
+// counted as OtherName. How many distinct values there can be is bounded by
+// the request metrics' stats scope (MaxRequestCounters,
+// MaxRequestHistograms, unused series evicted): past it a request is still
+// served, logged and counted by Envoy's own per-listener request counters,
+// but not in the request metrics.
+//
+// Until 2026-12 a Lua filter bounded the names instead, keeping a table of
+// at most 200 per pod and counting every request past it as (other). Its
+// coroutine per request was a tenth of the client sidecar's CPU, more than
+// everything else planeless adds to Envoy but the metrics and the access
+// log themselves (`make bench-ablation`); the tag rules cost nothing
+// measurable.
 const (
-	// MaxDestinationNames and MaxPeerWorkloads cap the distinct
-	// destination and destination_workload values of one pod's request
-	// metrics.
-	MaxDestinationNames = 200
-	MaxPeerWorkloads    = 100
-	// NameTTL frees the place of a name not seen for this long.
-	NameTTL = DestinationTTL
-	// MaxNameLength is the longest value kept as a label.
+	// MaxNameLength is the longest host (without its port) or workload
+	// name kept as a label.
 	MaxNameLength = 128
-	// OtherName is the label value of everything past the caps or
-	// misshapen.
+	// OtherName is the label value of a misshapen name.
 	OtherName = "(other)"
+	// UnknownWorkload is destination_workload when the response did not
+	// name one (a server without a sidecar).
+	UnknownWorkload = "unknown"
 
-	luaName = "envoy.filters.http.lua"
-	// namesMetadata is the dynamic metadata namespace the names are
-	// written to, for the stats access logger.
-	namesMetadata = "planeless"
-	// authorityKey is the filter state the request's :authority is kept
-	// in until the response, when the Lua filter reads it.
-	authorityKey  = "planeless.authority"
-	stringFactory = "envoy.string"
+	// hostShape is a DNS name or an IPv4 address, or an IPv6 address in
+	// brackets, each with an optional port: what an application sends as
+	// Host. Upper case is allowed and kept, as sent.
+	hostShape = `^([A-Za-z0-9][A-Za-z0-9.-]{0,127}|\[[0-9A-Fa-f:.]{2,45}\])(:[0-9]{1,5})?$`
+	// workloadShape is <app>.<namespace> and the like.
+	workloadShape = `^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`
+
+	statTagValueInputName = "envoy.matching.inputs.stat_tag_value"
+	transformStatName     = "envoy.matching.actions.transform_stat"
 )
 
-// boundedNamesSource is the Lua filter that keeps the names. Envoy runs one
-// Lua state per worker thread, so each worker keeps its own table and the
-// caps are divided between the workers. It runs once per request, on the
-// response, when both names are known: the request's :authority comes from
-// the filter state (captureAuthority, a native filter, keeps it), because
-// each Lua callback costs a coroutine, and two of them were a sixth of the
-// client sidecar's CPU per request. A request that gets no response at
-// all (the application went away first) has no names: its labels say "-".
-const boundedNamesSource = `-- planeless: bounded names for the request metrics (bootstrap/names.go).
-local other, maxlen, ttl = %q, %d, %d
-local destinations = {n = 0, cap = %d, at = {}}
-local workloads = {n = 0, cap = %d, at = {}}
+// authorityFormat is the :authority the application sent.
+const authorityFormat = "%REQ(:AUTHORITY)%"
 
-local function host(v)
-  return v:find("^[%%w][%%w%%.%%-]*$") or v:find("^[%%w][%%w%%.%%-]*:%%d+$")
-    or v:find("^%%[[%%x:%%.]+%%]$") or v:find("^%%[[%%x:%%.]+%%]:%%d+$")
-end
-
-local function workload(v)
-  return v:find("^[%%w][%%w%%.%%-_]*$")
-end
-
-local function bounded(set, v, valid)
-  -- Most requests repeat a name already kept, as the application sent
-  -- it: only kept names are in the table, lower-case and well-shaped.
-  local now = os.time()
-  local seen = set.at[v]
-  if seen then
-    if seen ~= now then set.at[v] = now end
-    return v
-  end
-  if #v == 0 or #v > maxlen then return other end
-  v = v:lower()
-  if not valid(v) then return other end
-  if set.at[v] then
-    set.at[v] = now
-    return v
-  end
-  if set.n >= set.cap then
-    for k, seen in pairs(set.at) do
-      if now - seen >= ttl then
-        set.at[k] = nil
-        set.n = set.n - 1
-      end
-    end
-    if set.n >= set.cap then return other end
-  end
-  set.at[v] = now
-  set.n = set.n + 1
-  return v
-end
-
-function envoy_on_response(response)
-  local info = response:streamInfo()
-  local metadata = info:dynamicMetadata()
-  metadata:set("planeless", "destination", bounded(destinations, info:filterState():get(%q) or "", host))
-  local peer = response:headers():get(%q)
-  local name = "unknown"
-  if peer then name = bounded(workloads, peer, workload) end
-  metadata:set("planeless", "destination_workload", name)
-end
-`
-
-// perWorker divides a pod-wide cap between the proxy's worker threads.
-func perWorker(limit, workers int) int {
-	return max(1, limit/max(1, workers))
-}
-
-// captureAuthority keeps the request's :authority in the filter state,
-// for the Lua filter to read on the response.
-func captureAuthority() *setfilterstatev3.FilterStateValue {
-	return filterStateValue(authorityKey, stringFactory, "%REQ(:AUTHORITY)%")
-}
-
-// boundedNames is the Lua filter of the outbound connection manager; a
-// set-filter-state filter before it must capture the authority.
-func (p *packer) boundedNames(s *proxy.Spec) *hcmv3.HttpFilter {
-	workers := s.Proxy.Concurrency
-	source := fmt.Sprintf(boundedNamesSource, OtherName, MaxNameLength, int(NameTTL.Seconds()),
-		perWorker(MaxDestinationNames, workers), perWorker(MaxPeerWorkloads, workers), authorityKey, WorkloadHeader)
-	return &hcmv3.HttpFilter{
-		Name: luaName,
-		ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: p.pack(&luav3.Lua{
-			DefaultSourceCode: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: source}},
-		})},
+// authorityTag labels a request with the :authority the application sent,
+// OtherName unless shaped like a host.
+func (p *packer) authorityTag(name string) *statsv3.Config_Tag {
+	return &statsv3.Config_Tag{
+		Name:        name,
+		ValueFormat: authorityFormat,
+		Rules:       tagRules(p.rewriteUnless(hostShape, OtherName)),
 	}
 }
 
-// boundedName is the access log and stats format of a name the Lua filter
-// bounded.
-func boundedName(key string) string {
-	return "%DYNAMIC_METADATA(" + namesMetadata + ":" + key + ")%"
+// peerWorkloadTag labels a request with the workload the server's sidecar
+// named, UnknownWorkload when it named none, OtherName unless shaped like
+// a workload.
+func (p *packer) peerWorkloadTag(name string) *statsv3.Config_Tag {
+	return &statsv3.Config_Tag{
+		Name:        name,
+		ValueFormat: "%RESP(" + WorkloadHeader + ")%",
+		// An absent header formats as "" in a stat tag.
+		Rules: tagRules(p.rewriteIf(p.exactly(""), UnknownWorkload), p.rewriteUnless(workloadShape, OtherName)),
+	}
+}
+
+// tagRules evaluates matchers in order; the first that matches rewrites
+// the value.
+func tagRules(matchers ...*xdsmatcherv3.Matcher_MatcherList_FieldMatcher) *xdsmatcherv3.Matcher {
+	return &xdsmatcherv3.Matcher{MatcherType: &xdsmatcherv3.Matcher_MatcherList_{
+		MatcherList: &xdsmatcherv3.Matcher_MatcherList{Matchers: matchers},
+	}}
+}
+
+// rewriteUnless rewrites a value that does not match regex to value.
+func (p *packer) rewriteUnless(regex, value string) *xdsmatcherv3.Matcher_MatcherList_FieldMatcher {
+	return p.rewriteIf(&xdsmatcherv3.Matcher_MatcherList_Predicate{
+		MatchType: &xdsmatcherv3.Matcher_MatcherList_Predicate_NotMatcher{NotMatcher: p.tagValue(&xdsmatcherv3.StringMatcher{
+			MatchPattern: &xdsmatcherv3.StringMatcher_SafeRegex{SafeRegex: &xdsmatcherv3.RegexMatcher{
+				EngineType: &xdsmatcherv3.RegexMatcher_GoogleRe2{GoogleRe2: &xdsmatcherv3.RegexMatcher_GoogleRE2{}},
+				Regex:      regex,
+			}},
+		})},
+	}, value)
+}
+
+// exactly matches a tag whose value is v.
+func (p *packer) exactly(v string) *xdsmatcherv3.Matcher_MatcherList_Predicate {
+	return p.tagValue(&xdsmatcherv3.StringMatcher{MatchPattern: &xdsmatcherv3.StringMatcher_Exact{Exact: v}})
+}
+
+// tagValue matches the tag's value with m.
+func (p *packer) tagValue(m *xdsmatcherv3.StringMatcher) *xdsmatcherv3.Matcher_MatcherList_Predicate {
+	return &xdsmatcherv3.Matcher_MatcherList_Predicate{
+		MatchType: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate_{
+			SinglePredicate: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate{
+				Input: &xdscorev3.TypedExtensionConfig{
+					Name:        statTagValueInputName,
+					TypedConfig: p.pack(&statsinputsv3.StatTagValueInput{}),
+				},
+				Matcher: &xdsmatcherv3.Matcher_MatcherList_Predicate_SinglePredicate_ValueMatch{ValueMatch: m},
+			},
+		},
+	}
+}
+
+// rewriteIf rewrites a value matching predicate to value.
+func (p *packer) rewriteIf(predicate *xdsmatcherv3.Matcher_MatcherList_Predicate, value string) *xdsmatcherv3.Matcher_MatcherList_FieldMatcher {
+	return &xdsmatcherv3.Matcher_MatcherList_FieldMatcher{
+		Predicate: predicate,
+		OnMatch: &xdsmatcherv3.Matcher_OnMatch{OnMatch: &xdsmatcherv3.Matcher_OnMatch_Action{Action: &xdscorev3.TypedExtensionConfig{
+			Name: transformStatName,
+			TypedConfig: p.pack(&transformstatv3.TransformStat{
+				UpdateTag: &transformstatv3.TransformStat_UpdateTag{NewTagValue: value},
+			}),
+		}}},
+	}
 }

@@ -80,7 +80,7 @@ func (p *packer) outboundListener(s *proxy.Spec) *listenerv3.Listener {
 		ipv4 = []*corev3.CidrRange{anyIPv4}
 	}
 	chains := append(p.selfChains(s), p.outboundHTTPChain(outboundHTTPCluster, ipv4,
-		p.outboundHCM(s, dialledHost(s, outboundHTTPCluster), p.pinToOriginalDestination(), p.boundedNames(s), p.forwardProxy())))
+		p.outboundHCM(s, dialledHost(s, outboundHTTPCluster), p.pinToOriginalDestination(), p.forwardProxy())))
 	if s.IPv6 {
 		// Envoy 1.40's forward proxy cannot be pinned to an IPv6 address:
 		// its filter and its cluster name the sub-cluster of fd00::1 port
@@ -90,7 +90,7 @@ func (p *packer) outboundListener(s *proxy.Spec) *listenerv3.Listener {
 		// cluster instead: the same dialled address, the same request
 		// metrics, but no per-destination cluster stats.
 		chains = append(chains, p.outboundHTTPChain(outboundHTTP6Cluster, []*corev3.CidrRange{anyIPv6},
-			p.outboundHCM(s, dialledHost(s, outboundHTTP6Cluster), p.setFilterState(captureAuthority()), p.boundedNames(s))))
+			p.outboundHCM(s, dialledHost(s, outboundHTTP6Cluster))))
 	}
 	l := &listenerv3.Listener{
 		Name:                             outboundListenerName,
@@ -145,13 +145,11 @@ var (
 // dialled (restored by the original_dst listener filter) where the forward
 // proxy looks first for its destination. The Host header no longer
 // decides anything: `Host: 127.0.0.1:15000` or another pod's name sent to
-// A is answered by A. The same filter captures the authority for the
-// bounded names.
+// A is answered by A.
 func (p *packer) pinToOriginalDestination() *hcmv3.HttpFilter {
 	return p.setFilterState(
 		filterStateValue(dynamicHostKey, "", "%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%"),
 		filterStateValue(dynamicPortKey, "", "%DOWNSTREAM_LOCAL_PORT%"),
-		captureAuthority(),
 	)
 }
 

@@ -17,9 +17,9 @@ import (
 // Every connection or request an allow-list refuses is counted and
 // logged. The counter, EgressRefusedMetric, is labelled with the pod's
 // workload, the protocol, the reason and the destination; the destination
-// is bounded like the request metrics' (an HTTP Host by the same Lua
-// filter, a server name or an address by the scope's cap of
-// MaxRefusalCounters series, evicted when unused): past the cap a refusal
+// is bounded like the request metrics' (an HTTP Host checked by the same
+// tag rules, names.go), and by the scope's cap of MaxRefusalCounters
+// series, evicted when unused: past the cap a refusal
 // is still refused and logged, and counted without its destination in
 // Envoy's own stats (envoy_http_no_route, envoy_http_rbac_denied,
 // envoy_tcp_downstream_cx_total of the refused chains). The log line goes to
@@ -59,17 +59,26 @@ const (
 // refusal is one way of being refused: what the label and the log say.
 type refusal struct {
 	protocol, reason string
-	// stat is the destination label's format, log the log field's.
+	// stat is the destination label's format (an :authority is checked
+	// as the request metrics' is), log the log field's.
 	stat, log string
 }
 
 var (
-	refusedHost = refusal{"http", ReasonHostNotAllowed, boundedName("destination"), "%REQ(:AUTHORITY):256%"}
+	refusedHost = refusal{"http", ReasonHostNotAllowed, authorityFormat, "%REQ(:AUTHORITY):256%"}
 	refusedHTTP = refusal{"http", ReasonPortNotAllowed, "%DOWNSTREAM_LOCAL_ADDRESS%", "%REQ(:AUTHORITY):256%"}
 	refusedTLS  = refusal{"tls", ReasonServerNameNotAllowed, "%REQUESTED_SERVER_NAME%", "%REQUESTED_SERVER_NAME%"}
 	refusedTCP  = refusal{"tcp", ReasonDestinationNotAllowed, "%DOWNSTREAM_LOCAL_ADDRESS%", "%DOWNSTREAM_LOCAL_ADDRESS%"}
 	refusedPort = refusal{"tcp", ReasonPortNotAllowed, "%DOWNSTREAM_LOCAL_ADDRESS%", "%DOWNSTREAM_LOCAL_ADDRESS%"}
 )
+
+// destinationTag is a refusal's destination label.
+func (p *packer) destinationTag(format string) *statsv3.Config_Tag {
+	if format == authorityFormat {
+		return p.authorityTag(LabelDestination)
+	}
+	return &statsv3.Config_Tag{Name: LabelDestination, ValueFormat: format}
+}
 
 // RefusalLogFields are the fields of a refusal's log line, in order. It
 // has no direction field, so `planeless tap` and other readers of request
@@ -108,7 +117,7 @@ func (p *packer) refusalLogs(s *proxy.Spec, r refusal, filter *accesslogv3.Acces
 				tag(TagVersion, escapeFormat(s.Workload.Version)),
 				tag(LabelProtocol, r.protocol),
 				tag(LabelReason, r.reason),
-				tag(LabelDestination, r.stat),
+				p.destinationTag(r.stat),
 			}},
 			ValueFixed: wrapperspb.UInt64(1),
 		}},

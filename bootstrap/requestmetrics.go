@@ -57,7 +57,7 @@ const (
 // requestMetrics is the stats access logger of one direction. Every label
 // is bounded by what the pod itself knows: inbound, its own workload and
 // the port that was called (never what the caller sends); outbound, the
-// names the Lua filter bounded (names.go).
+// names the application and the server chose, checked (names.go).
 func (p *packer) requestMetrics(s *proxy.Spec, d direction) *accesslogv3.AccessLog {
 	tag := func(name, format string) *statsv3.Config_Tag {
 		if format == "" {
@@ -78,10 +78,10 @@ func (p *packer) requestMetrics(s *proxy.Spec, d direction) *accesslogv3.AccessL
 		where = append(where, tag(LabelDestination, self+":%DOWNSTREAM_LOCAL_PORT%"))
 		peers = []*statsv3.Config_Tag{tag(LabelDestinationWorkload, self)}
 	} else {
-		where = append(where, tag(LabelDestination, boundedName("destination")))
+		where = append(where, p.authorityTag(LabelDestination))
 		peers = []*statsv3.Config_Tag{
 			tag(LabelSourceWorkload, self),
-			tag(LabelDestinationWorkload, boundedName("destination_workload")),
+			p.peerWorkloadTag(LabelDestinationWorkload),
 		}
 	}
 	outcome := slices.Concat(where, peers, []*statsv3.Config_Tag{

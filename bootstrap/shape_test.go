@@ -379,7 +379,7 @@ func TestOutboundProxiesHTTPAndPassesTheRestThrough(t *testing.T) {
 	http := shapeOf(t, out.GetFilterChains()[2])
 	want := chainShape{
 		Name: "outbound|http", Protocols: []string{"http/1.1", "h2c"},
-		HTTPFilters: []string{"envoy.filters.http.set_filter_state", "envoy.filters.http.lua", "envoy.filters.http.dynamic_forward_proxy", grpcStats, router}, AccessLogged: true,
+		HTTPFilters: []string{"envoy.filters.http.set_filter_state", "envoy.filters.http.dynamic_forward_proxy", grpcStats, router}, AccessLogged: true,
 		Routes: []routeShape{{GRPCOnly: true, Cluster: "outbound|http"}, {Cluster: "outbound|http"}},
 	}
 	if diff := cmp.Diff(want, http); diff != "" {
@@ -401,14 +401,11 @@ func TestOutboundProxiesHTTPAndPassesTheRestThrough(t *testing.T) {
 	wantPin := map[string]string{
 		"envoy.upstream.dynamic_host": "%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%",
 		"envoy.upstream.dynamic_port": "%DOWNSTREAM_LOCAL_PORT%",
-		// Kept for the bounded names, which the Lua filter computes on the
-		// response.
-		"planeless.authority": "%REQ(:AUTHORITY)%",
 	}
 	if diff := cmp.Diff(wantPin, gotPin); diff != "" {
 		t.Errorf("filter state of the forward proxy (-want +got):\n%s", diff)
 	}
-	dfpFilter := unpack(t, hcm.GetHttpFilters()[2].GetTypedConfig(), &dfpfilterv3.FilterConfig{})
+	dfpFilter := unpack(t, hcm.GetHttpFilters()[1].GetTypedConfig(), &dfpfilterv3.FilterConfig{})
 	if dfpFilter.GetSubClusterConfig() == nil || !dfpFilter.GetAllowDynamicHostFromFilterState() {
 		t.Errorf("the forward proxy filter is not in sub-cluster mode taking its host from filter state: %v", dfpFilter)
 	}
@@ -453,7 +450,7 @@ func TestOutboundProxiesHTTPAndPassesTheRestThrough(t *testing.T) {
 		}
 		want := chainShape{
 			Name: "outbound|http6", Protocols: []string{"http/1.1", "h2c"},
-			HTTPFilters: []string{"envoy.filters.http.set_filter_state", "envoy.filters.http.lua", grpcStats, router}, AccessLogged: true,
+			HTTPFilters: []string{grpcStats, router}, AccessLogged: true,
 			Routes: []routeShape{{GRPCOnly: true, Cluster: "outbound|http6"}, {Cluster: "outbound|http6"}},
 		}
 		if diff := cmp.Diff(want, shapeOf(t, last)); diff != "" {

@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/planeless/planeless/bench/proc"
 	"github.com/planeless/planeless/tests/harness"
 	"github.com/planeless/planeless/tests/need"
 )
@@ -52,10 +53,12 @@ func TestAblation(t *testing.T) {
 	}
 	b.Paths = append(b.Paths, eq)
 
-	rows, err := b.Ablate(t.Context(), []string{"http", "grpc"}, 1000, 6, 3*time.Second)
+	a := &Ablation{Date: time.Now().UTC().Format("2006-01-02 15:04"), LoadAvg: proc.LoadAverage(), Rate: 1000, Rounds: 6, RoundSeconds: 3}
+	rows, err := b.Ablate(t.Context(), []string{"http", "grpc"}, a.Rate, a.Rounds, time.Duration(a.RoundSeconds*float64(time.Second)))
 	if err != nil {
 		t.Fatal(err)
 	}
+	a.Rows = rows
 	for _, r := range rows {
 		if r.Errors > 0 {
 			t.Errorf("%s %s: %d errors", r.Path, r.Mode, r.Errors)
@@ -63,11 +66,11 @@ func TestAblation(t *testing.T) {
 		t.Logf("%-4s %-36s client %.3f s, server %.3f s CPU per 1,000; p50 %.2f ms, p99 %.2f ms",
 			r.Mode, r.Path, r.ClientCPUPer1000, r.ServerCPUPer1000, r.Latency.P50, r.Latency.P99)
 	}
-	data, err := json.MarshalIndent(rows, "", "  ")
+	data, err := json.MarshalIndent(a, "", "  ")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(out, data, 0o644); err != nil {
+	if err := os.WriteFile(out, append(data, '\n'), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -100,20 +103,25 @@ func TestCutsTakeOutWhatTheyName(t *testing.T) {
 		return n
 	}
 	whole := count(pod)
-	for _, name := range []string{luaFilter, statsLogger, stdoutLogger, grpcStatsFilter} {
+	for _, name := range []string{statsLogger, stdoutLogger, grpcStatsFilter} {
 		if whole[name] == 0 {
 			t.Fatalf("the rendered client bootstrap has no %s to cut", name)
 		}
 	}
-	gone := map[string][]string{ // from the client's bootstrap, by variant
-		"whole":                             nil,
-		"without bounded names (Lua)":       {luaFilter},
-		"without request metrics":           {statsLogger},
-		"without access log":                {stdoutLogger},
-		"without all four (and gRPC stats)": {luaFilter, grpcStatsFilter, statsLogger, stdoutLogger},
+	const all = -1
+	gone := map[string]map[string]int{ // how many fewer in the client's bootstrap, by variant
+		Whole:       nil,
+		NoTagRules:  nil,
+		NoMetrics:   {statsLogger: all},
+		NoAccessLog: {stdoutLogger: all},
+		NoneOfThem:  {grpcStatsFilter: all, statsLogger: all, stdoutLogger: all},
+	}
+	rules := strings.Count(pod.Annotations[harness.BootstrapAnnotation], "TransformStat")
+	if rules == 0 {
+		t.Fatal("the rendered client bootstrap has no tag rules to cut")
 	}
 	for _, v := range Variants {
-		names, ok := gone[v.Name]
+		fewer, ok := gone[v.Name]
 		if !ok {
 			t.Fatalf("variant %q: say here what it cuts", v.Name)
 		}
@@ -124,12 +132,23 @@ func TestCutsTakeOutWhatTheyName(t *testing.T) {
 		got := count(cut)
 		for name, n := range whole {
 			want := n
-			if slices.Contains(names, name) {
+			if _, ok := fewer[name]; ok {
 				want = 0
 			}
 			if got[name] != want {
 				t.Errorf("%s: %d × %s left, want %d", v.Name, got[name], name, want)
 			}
+		}
+		b := cut.Annotations[harness.BootstrapAnnotation]
+		wantRules := rules
+		if v.Name == NoTagRules || v.Name == NoMetrics || v.Name == NoneOfThem {
+			wantRules = 0 // cut, or gone with the stats loggers
+		}
+		if strings.Contains(b, "filter_disabled") != strings.Contains(pod.Annotations[harness.BootstrapAnnotation], "filter_disabled") {
+			t.Errorf("%s: cut the HTTP inspector's rules too", v.Name)
+		}
+		if n := strings.Count(b, "TransformStat"); n != wantRules {
+			t.Errorf("%s: %d tag rules left, want %d", v.Name, n, wantRules)
 		}
 	}
 }

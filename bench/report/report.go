@@ -22,6 +22,9 @@ type Report struct {
 	Skipped    map[string]string `json:"skipped,omitempty"`
 	// LoadByPhase is the 1-minute load average when each phase began.
 	LoadByPhase []PhaseLoad `json:"load_average_by_phase,omitempty"`
+	// Ablation is the last `make bench-ablation` run, from its own file
+	// (ablation.json beside report.json), when there is one.
+	Ablation *dataplane.Ablation `json:"-"`
 }
 
 // PhaseLoad is the machine's load when a phase began.

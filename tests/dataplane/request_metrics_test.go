@@ -148,9 +148,9 @@ func TestPerDestinationMetrics(t *testing.T) {
 // every 5 s; counters at once), for at most a minute, and returns the last
 // scrape.
 // A request the application gives up on before any answer is still
-// counted. Its names are taken from the response, which never came: the
-// client's sidecar counts it with destination and destination_workload
-// empty, response code 0 and response_flags DC (docs/metrics.md).
+// counted, to the destination it named: the client's sidecar counts it
+// with destination_workload unknown (no server named itself), response
+// code 0 and response_flags DC (docs/metrics.md).
 func TestARequestWithoutAnAnswerIsStillCounted(t *testing.T) {
 	t.Parallel()
 	s := startShop(t)
@@ -164,8 +164,9 @@ func TestARequestWithoutAnAnswerIsStillCounted(t *testing.T) {
 		m := s.client.Stats(t).Select(bootstrap.RequestsMetric, gaveUp)
 		if len(m) == 1 {
 			labels := m[0].Labels
-			if m[0].Value != 1 || labels["destination"] != "" || labels["destination_workload"] != "" || labels["response_code"] != "0" {
-				t.Errorf("the unanswered request is counted as %+v; want once, destination and destination_workload empty, response code 0", m[0])
+			if m[0].Value != 1 || labels["destination"] != "server:8080" || labels["destination_workload"] != bootstrap.UnknownWorkload || labels["response_code"] != "0" {
+				t.Errorf("the unanswered request is counted as %+v; want once, to destination server:8080, destination_workload %q (no server answered), response code 0",
+					m[0], bootstrap.UnknownWorkload)
 			}
 			return
 		}

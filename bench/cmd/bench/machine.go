@@ -7,11 +7,12 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/planeless/planeless/bench/proc"
 	"github.com/planeless/planeless/bench/report"
 )
 
 func machine() report.Machine {
-	m := report.Machine{Cores: runtime.NumCPU(), Go: runtime.Version(), LoadAvgStart: loadAverage()}
+	m := report.Machine{Cores: runtime.NumCPU(), Go: runtime.Version(), LoadAvgStart: proc.LoadAverage()}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for line := range strings.SplitSeq(string(b), "\n") {
 			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
@@ -43,13 +44,4 @@ func machine() report.Machine {
 		}
 	}
 	return m
-}
-
-func loadAverage() float64 {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0
-	}
-	f, _ := strconv.ParseFloat(strings.Fields(string(b))[0], 64)
-	return f
 }

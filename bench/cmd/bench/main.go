@@ -15,8 +15,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +30,7 @@ import (
 	"github.com/planeless/planeless/bench/admission"
 	"github.com/planeless/planeless/bench/dataplane"
 	"github.com/planeless/planeless/bench/podstart"
+	"github.com/planeless/planeless/bench/proc"
 	"github.com/planeless/planeless/bench/report"
 	"github.com/planeless/planeless/bench/workload"
 	"github.com/planeless/planeless/tests/need"
@@ -63,7 +66,7 @@ func run(out string, quick bool) error {
 
 	phase := func(name string) {
 		step(name)
-		r.LoadByPhase = append(r.LoadByPhase, report.PhaseLoad{Phase: name, LoadAvg: loadAverage()})
+		r.LoadByPhase = append(r.LoadByPhase, report.PhaseLoad{Phase: name, LoadAvg: proc.LoadAverage()})
 	}
 	phase("Go benchmarks of the admission path")
 	if r.Benchmarks, err = goBenchmarks(root, quick); err != nil {
@@ -91,7 +94,7 @@ func run(out string, quick bool) error {
 		fmt.Fprintln(os.Stderr, "bench: pod start-up:", err)
 	}
 
-	r.Machine.LoadAvgEnd = loadAverage()
+	r.Machine.LoadAvgEnd = proc.LoadAverage()
 	r.Seconds = time.Since(start).Seconds()
 	report.Evaluate(r)
 	if err := write(out, r); err != nil {
@@ -122,6 +125,11 @@ func write(out string, r *report.Report) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
+	ablation, err := readAblation(out)
+	if err != nil {
+		return err
+	}
+	r.Ablation = ablation
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
@@ -236,4 +244,21 @@ func goBuild(root, out, pkg string) error {
 		return fmt.Errorf("go build %s: %w: %s", pkg, err, strings.TrimSpace(string(b)))
 	}
 	return nil
+}
+
+// readAblation reads the last `make bench-ablation` run from out, nil when
+// there is none.
+func readAblation(out string) (*dataplane.Ablation, error) {
+	data, err := os.ReadFile(filepath.Join(out, "ablation.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var a dataplane.Ablation
+	if err := json.Unmarshal(data, &a); err != nil {
+		return nil, fmt.Errorf("reading ablation.json: %w", err)
+	}
+	return &a, nil
 }

@@ -7,19 +7,20 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 )
 
 // runFlood sends -n GET requests to a URL, -c at a time, each with a
-// random Host (-random-host), random values of the -random-header headers
+// Host made from the -host template, random values of the -random-header headers
 // and every {rand} of the URL replaced by a random value, and prints how
 // many got each status (0: no response).
 func runFlood(args []string) error {
 	fs := flag.NewFlagSet("flood", flag.ExitOnError)
 	n := fs.Int("n", 1000, "requests")
 	c := fs.Int("c", 8, "requests at a time")
-	randomHost := fs.Bool("random-host", false, "send each request with a random Host header (the connection still goes to the URL's host)")
+	host := fs.String("host", "", "send each request with this Host header, every {rand} replaced by a random value and {port} by a random port (the connection still goes to the URL's host)")
 	var randomHeaders headerFlags
 	fs.Var(&randomHeaders, "random-header", "header name to send with a random value (repeatable)")
 	_ = fs.Parse(args)
@@ -40,8 +41,11 @@ func runFlood(args []string) error {
 				u := strings.ReplaceAll(url, "{rand}", fmt.Sprintf("%d-%x", i, rand.Uint32()))
 				req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
 				if err == nil {
-					if *randomHost {
-						req.Host = fmt.Sprintf("h%d-%x.example:%d", i, rand.Uint32(), 1+rand.IntN(65535))
+					if *host != "" {
+						req.Host = strings.NewReplacer(
+							"{rand}", fmt.Sprintf("%d-%x", i, rand.Uint32()),
+							"{port}", strconv.Itoa(1+rand.IntN(65535)),
+						).Replace(*host)
 					}
 					for _, h := range randomHeaders {
 						req.Header.Set(h, fmt.Sprintf("w%d-%x.ns%x", i, rand.Uint32(), rand.Uint32()))
