@@ -24,7 +24,7 @@ func ablationFinding(a *dataplane.Ablation) string {
 		"%.3f s without the checks of the outbound names (the stats logger's tag rules), %.3f s without the request "+
 		"metrics, %.3f s without the access log, %.3f s without all three and the gRPC stats, envoy-quickly's %.3f s; "+
 		"per 1,000 gRPC calls %.3f s whole, %.3f s without them all, envoy-quickly's %.3f s. What is left over "+
-		"envoy-quickly is what planeless is for: per-request metrics and the access log. Until this run a Lua filter "+
+		"envoy-quickly is what planeless is for: per-request metrics and the access log. Until 2026-12-03 a Lua filter "+
 		"bounded the outbound names (a table of at most 200 per pod, the rest counted as (other)): in the ablation "+
 		"of 2026-12-03 13:24 UTC the client sidecar took 0.318 s per 1,000 HTTP requests with it, 0.308 s with an empty "+
 		"script in its place, 0.297 s without it and 0.278 s with the names checked by the tag rules instead "+
