@@ -112,8 +112,8 @@ func TestMetricsDocsStateTheBounds(t *testing.T) {
   case included.
 - **Request metrics**: at most %[7]d counter series and %[8]d histograms per
   connection manager (the outbound listener's, and each inbound
-  protocol's); a series no request updated for %[9]s is dropped and frees
-  its place. A request whose label combination is past the bound is still
+  protocol's); a series no request updated in a whole sweep interval
+  (%[9]s) is dropped at the next sweep and frees its place. A request whose label combination is past the bound is still
   served, logged and counted in Envoy's own `+"`envoy_http_downstream_rq_total`"+`
   of its listener, but not in the request metrics.
 - **Destination sub-clusters**: at most %[10]d destinations (addresses
