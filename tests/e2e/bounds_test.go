@@ -19,9 +19,9 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
+	benchworkload "github.com/planeless/planeless/bench/workload"
 	"github.com/planeless/planeless/inject"
 	"github.com/planeless/planeless/proxy"
 	"github.com/planeless/planeless/tests/certs"
@@ -199,21 +199,7 @@ func reviewBody(t *testing.T, uid string, pod *corev1.Pod) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err := json.Marshal(admissionv1.AdmissionReview{
-		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-		Request: &admissionv1.AdmissionRequest{
-			UID:       types.UID(uid),
-			Kind:      metav1.GroupVersionKind{Version: "v1", Kind: "Pod"},
-			Resource:  metav1.GroupVersionResource{Version: "v1", Resource: "pods"},
-			Namespace: appNS,
-			Operation: admissionv1.Create,
-			Object:    runtime.RawExtension{Raw: raw},
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return body
+	return benchworkload.Review(uid, appNS, raw)
 }
 
 // peakRSS is the process's peak resident memory (VmHWM), in bytes.
